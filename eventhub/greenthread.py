@@ -1,0 +1,130 @@
+"""Greenthreads: greenlets scheduled by the hub, with results and links."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Generic, TypeVar
+
+import greenlet
+from greenlet import GreenletExit, getcurrent
+
+from eventhub.event import Event
+from eventhub.hubs import get_hub
+
+T = TypeVar("T")
+
+__all__ = ["GreenThread", "GreenletExit", "sleep", "spawn", "spawn_after"]
+
+
+def sleep(seconds: float = 0) -> None:
+    """Suspend the current greenthread for ``seconds``, letting others run.
+
+    ``sleep(0)`` lets every other ready greenthread run and the hub poll
+    for I/O once before this one continues.
+    """
+    hub = get_hub()
+    current = getcurrent()
+    if current is hub.greenlet:
+        raise RuntimeError("sleep() was called from the hub's own greenlet (MAINLOOP); call it from a greenthread")
+    timer = hub.schedule_call_global(seconds, current.switch)
+    try:
+        hub.switch()
+    finally:
+        timer.cancel()
+
+
+class GreenThread(greenlet.greenlet, Generic[T]):
+    """A greenlet the hub starts; ``wait()`` returns its result or re-raises."""
+
+    def __init__(self, parent: greenlet.greenlet) -> None:
+        super().__init__(parent=parent)
+        self._exit_event: Event[T] = Event()
+        self._links: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        self._start_timer: Any = None
+
+    def run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._start_timer = None
+        try:
+            result = fn(*args, **kwargs)
+        except GreenletExit as e:
+            self._finish(None, e)
+        except BaseException as e:
+            self._finish(None, e)
+            raise  # the hub prints it: an unhandled error should not pass silently
+        else:
+            self._finish(result, None)
+
+    def _finish(self, result: T | None, exc: BaseException | None) -> None:
+        self._exit_event.send(result, exc)
+        links, self._links = self._links, []
+        for fn, args, kwargs in links:
+            try:
+                fn(self, *args, **kwargs)
+            except Exception:
+                get_hub().squelch_generic_exception(sys.exc_info())
+
+    def wait(self) -> T:
+        """Block until the greenthread ends; return its result or raise its exception.
+
+        A killed greenthread raises ``GreenletExit`` (or the kill's exception).
+        """
+        result = self._exit_event.wait()
+        return result  # type: ignore[return-value]
+
+    def link(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Call ``fn(self, *args, **kwargs)`` when this greenthread ends (at once if it has)."""
+        if self._exit_event.ready():
+            fn(self, *args, **kwargs)
+        else:
+            self._links.append((fn, args, kwargs))
+
+    def unlink(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Remove a link added with the same arguments; True if one was removed."""
+        try:
+            self._links.remove((fn, args, kwargs))
+        except ValueError:
+            return False
+        return True
+
+    def kill(self, exc: BaseException | type[BaseException] | None = None) -> None:
+        """Raise ``exc`` (default ``GreenletExit``) in the greenthread and let it end.
+
+        Killing one that has not started yet means it never runs.
+        """
+        if self.dead:
+            return
+        if exc is None:
+            exc = GreenletExit()
+        elif isinstance(exc, type):
+            exc = exc()
+        if not self:  # not started: it must never run
+            if self._start_timer is not None:
+                self._start_timer.cancel()
+                self._start_timer = None
+            self.parent = getcurrent()
+            try:
+                self.throw(exc)  # ends an unstarted greenlet without running it
+            except BaseException:
+                pass
+            self._finish(None, exc)
+            return
+        hub = get_hub()
+        current = getcurrent()
+        if current is not hub.greenlet:
+            hub.schedule_call_global(0, current.switch)
+        self.throw(exc)
+
+
+def spawn(fn: Callable[..., T], *args: Any, **kwargs: Any) -> GreenThread[T]:
+    """Run ``fn(*args, **kwargs)`` in a new greenthread on the next hub pass."""
+    return spawn_after(0, fn, *args, **kwargs)
+
+
+def spawn_after(seconds: float, fn: Callable[..., T], *args: Any, **kwargs: Any) -> GreenThread[T]:
+    """Run ``fn(*args, **kwargs)`` in a new greenthread after ``seconds``."""
+    if not callable(fn):
+        raise TypeError(f"spawn() needs a callable, not {type(fn).__name__}")
+    hub = get_hub()
+    g: GreenThread[T] = GreenThread(hub.greenlet)
+    g._start_timer = hub.schedule_call_global(seconds, g.switch, fn, args, kwargs)
+    return g

@@ -1,0 +1,96 @@
+"""The epolls hub: Linux ``epoll``, level-triggered.
+
+``Hub`` is the compiled variant when built, else ``PureHub``.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import sys
+from typing import Any, Callable
+
+from eventhub.hubs._variant import load_compiled
+from eventhub.hubs.hub import READ, WRITE, BaseHub
+
+_EPOLL = getattr(select, "epoll", None)
+READ_MASK = getattr(select, "EPOLLIN", 1) | getattr(select, "EPOLLPRI", 2)
+WRITE_MASK = getattr(select, "EPOLLOUT", 4)
+ERROR_MASK = getattr(select, "EPOLLERR", 8) | getattr(select, "EPOLLHUP", 16)
+
+
+def is_available() -> bool:
+    """True where the kernel offers epoll (Linux)."""
+    return _EPOLL is not None
+
+
+def _why_unavailable() -> str:
+    return f"epoll is Linux-only and this is {sys.platform}"
+
+
+class PureHub(BaseHub):
+    """epoll through Python's ``select.epoll``: the reference implementation."""
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        super().__init__(clock)
+        if _EPOLL is None:
+            raise OSError(errno.ENOSYS, _why_unavailable())
+        self.poll = _EPOLL()
+        self._registered: dict[int, int] = {}  # fd -> mask the kernel has
+
+    def _update_interest(self, fileno: int) -> None:
+        mask = 0
+        if fileno in self.listeners[READ]:
+            mask |= READ_MASK
+        if fileno in self.listeners[WRITE]:
+            mask |= WRITE_MASK
+        # Popped first: if a syscall below fails, the record says "not
+        # registered" and the next change registers afresh.
+        old = self._registered.pop(fileno, 0)
+        if mask == old:
+            if mask:
+                self._registered[fileno] = mask
+            return
+        if not mask:
+            try:
+                self.poll.unregister(fileno)
+            except OSError:
+                pass  # closed already: the kernel dropped it by itself
+            return
+        if old:
+            try:
+                self.poll.modify(fileno, mask)
+            except FileNotFoundError:  # closed and reused behind our back
+                self.poll.register(fileno, mask)
+        else:
+            try:
+                self.poll.register(fileno, mask)
+            except FileExistsError:  # a dup of a closed fd is still registered
+                self.poll.modify(fileno, mask)
+        self._registered[fileno] = mask
+
+    def wait(self, seconds: float) -> None:
+        events = self.poll.poll(seconds)
+        if not events:
+            return
+        if self.debug_blocking:
+            self.block_detect_pre()
+        readers = self.listeners[READ]
+        writers = self.listeners[WRITE]
+        fire = self._fire
+        for fileno, event in events:
+            if event & (READ_MASK | ERROR_MASK):
+                fire(readers.get(fileno), fileno)
+            if event & (WRITE_MASK | ERROR_MASK):
+                fire(writers.get(fileno), fileno)
+        if self.debug_blocking:
+            self.block_detect_post()
+
+    def destroy(self) -> None:
+        """Release the epoll descriptor; the hub is unusable afterwards."""
+        self.poll.close()
+
+
+_compiled: Any = load_compiled("_epoll")
+CompiledHub: Any = _compiled.Hub if _compiled is not None else None
+Hub: Any = CompiledHub if CompiledHub is not None else PureHub

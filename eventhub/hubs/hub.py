@@ -1,0 +1,497 @@
+"""Pure-Python BaseHub: the reference semantics of every eventhub hub.
+
+A hub owns three things: the listeners (who waits on which fd, in which
+direction), the timer queue, and the MAINLOOP greenlet that runs ``run()``.
+Greenthreads park themselves with ``switch()``; the loop fires due timers,
+polls for I/O with ``wait()`` (the one method a backend must provide), and
+switches back to whoever is ready.  The compiled core (``_core.pyx``) keeps
+exactly this behaviour; the contract tests run against both.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import numbers
+import signal
+import sys
+import time
+import traceback
+from typing import Any, Callable
+
+import greenlet
+
+from eventhub.hubs.errors import IOClosed
+from eventhub.hubs.timer import LocalTimer, Timer
+
+READ = "read"
+WRITE = "write"
+
+#: Below this many queued timers, cancelled ones are never compacted.
+COMPACT_MIN_TIMERS = 1000
+
+
+def closed_callback(fileno: int) -> None:
+    """The callback of a defanged listener: its fd is gone, nothing to wake."""
+
+
+def as_fileno(fd: Any) -> int:
+    """Return the descriptor number of an int or of an object with ``fileno()``."""
+    if type(fd) is not int:
+        fileno = getattr(fd, "fileno", None)
+        if fileno is not None:
+            fd = fileno()
+        if type(fd) is not int:
+            if isinstance(fd, int) and not isinstance(fd, bool):
+                fd = int(fd)
+            else:
+                raise TypeError(f"expected a file descriptor (int) or an object with fileno(), got {type(fd).__name__}")
+    if fd < 0:
+        raise ValueError(f"file descriptor cannot be negative: {fd}")
+    return fd
+
+
+def as_delay(seconds: Any) -> float:
+    """Validate a timer delay: a finite real number; negative means now."""
+    t = type(seconds)
+    if t is not float and t is not int:
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+            raise TypeError(f"a delay must be a number of seconds, not {t.__name__}")
+        seconds = float(seconds)
+    if seconds != seconds or seconds in (math.inf, -math.inf):
+        raise ValueError(f"a delay must be a finite number of seconds, not {seconds!r}")
+    return seconds if seconds > 0 else 0
+
+
+class FdListener:
+    """One greenthread waiting for one direction of readiness on one fd."""
+
+    __slots__ = ("evtype", "fileno", "cb", "tb", "mark_as_closed", "spent", "greenlet")
+
+    def __init__(
+        self,
+        evtype: str,
+        fileno: int,
+        cb: Callable[[int], Any],
+        tb: Callable[[BaseException], Any],
+        mark_as_closed: Callable[[], Any] | None,
+    ) -> None:
+        self.evtype = evtype
+        self.fileno = fileno
+        self.cb = cb
+        self.tb = tb
+        self.mark_as_closed = mark_as_closed
+        self.spent = False
+        self.greenlet = greenlet.getcurrent()
+
+    def defang(self) -> None:
+        """Disarm the callback because the fd was closed or reused."""
+        self.cb = closed_callback
+        if self.mark_as_closed is not None:
+            self.mark_as_closed()
+        self.spent = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.evtype!r}, {self.fileno!r}, {self.cb!r}, {self.tb!r})"
+
+
+class DebugListener(FdListener):
+    """A listener that remembers where it was added (``set_debug_listeners``)."""
+
+    __slots__ = ("where_called",)
+
+    def __init__(self, *args: Any) -> None:
+        self.where_called = traceback.format_stack()
+        super().__init__(*args)
+
+    def __repr__(self) -> str:
+        return super().__repr__() + "\n" + "".join(self.where_called)
+
+
+def _alarm_handler(signum: int, frame: Any) -> None:
+    raise RuntimeError("Blocking detector ALARMED at" + "".join(traceback.format_stack(frame)))
+
+
+class BaseHub:
+    """Listeners, timers and the run loop; subclasses provide ``wait()``."""
+
+    SYSTEM_EXCEPTIONS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
+    READ = READ
+    WRITE = WRITE
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self.listeners: dict[str, dict[int, FdListener]] = {READ: {}, WRITE: {}}
+        self.secondaries: dict[str, dict[int, list[FdListener]]] = {READ: {}, WRITE: {}}
+        self.closed: list[FdListener] = []
+        self.clock: Callable[[], float] = time.monotonic if clock is None else clock
+        self._greenlet: greenlet.greenlet | None = None
+        self.stopping = False
+        self.running = False
+        self.timers: list[tuple[float, int, Any]] = []
+        self.next_timers: list[tuple[float, int, Any]] = []
+        self._timer_seq = 0
+        self.timers_canceled = 0
+        self.lclass: type[FdListener] = FdListener
+        self.debug_exceptions = True
+        self.debug_blocking = False
+        self.debug_blocking_resolution = 1.0
+        self.prevent_multiple_readers = True
+        self._old_signal_handler: Any = None
+
+    # -- the MAINLOOP greenlet ------------------------------------------------
+
+    @property
+    def greenlet(self) -> greenlet.greenlet:
+        """The MAINLOOP greenlet, created on first use; its parent is its creator."""
+        g = self._greenlet
+        if g is None:
+            g = self._greenlet = greenlet.greenlet(self.run)
+        return g
+
+    @greenlet.setter
+    def greenlet(self, value: greenlet.greenlet) -> None:
+        self._greenlet = value
+
+    def ensure_greenlet(self) -> None:
+        """Replace a dead MAINLOOP; greenlets parented to the old one follow it."""
+        old = self.greenlet
+        if old.dead:
+            new = greenlet.greenlet(self.run, old.parent)
+            old.parent = new
+            self._greenlet = new
+
+    def switch(self) -> Any:
+        """Park the current greenlet and run the loop until someone switches back."""
+        cur = greenlet.getcurrent()
+        self.ensure_greenlet()
+        loop = self._greenlet
+        assert loop is not None
+        if cur is loop:
+            raise RuntimeError(
+                "a blocking call (sleep, trampoline, wait, ...) was made from the hub's own "
+                "greenlet (MAINLOOP); make it from a greenthread instead"
+            )
+        switch_out = getattr(cur, "switch_out", None)
+        if switch_out is not None:
+            try:
+                switch_out()
+            except Exception:
+                self.squelch_generic_exception(sys.exc_info())
+        if loop.parent is not cur:
+            try:
+                cur.parent = loop
+            except ValueError:
+                pass  # cur is an ancestor of the loop (e.g. the main greenlet)
+        return loop.switch()
+
+    # -- listeners ------------------------------------------------------------
+
+    def add(
+        self,
+        evtype: str,
+        fileno: Any,
+        cb: Callable[[int], Any],
+        tb: Callable[[BaseException], Any],
+        mark_as_closed: Callable[[], Any] | None,
+    ) -> FdListener:
+        """Call ``cb(fileno)`` whenever ``fileno`` is ready for ``evtype``.
+
+        Raises ``ValueError``/``TypeError``/``OSError`` for a bad fd or
+        callback, and then leaves no trace of the listener behind.
+        """
+        if evtype is not READ and evtype is not WRITE:
+            if evtype == READ:
+                evtype = READ
+            elif evtype == WRITE:
+                evtype = WRITE
+            else:
+                raise ValueError(f"evtype must be {READ!r} or {WRITE!r}, not {evtype!r}")
+        fileno = as_fileno(fileno)
+        if not callable(cb) or not callable(tb):
+            raise TypeError("the listener's cb and tb must be callable")
+        if mark_as_closed is not None and not callable(mark_as_closed):
+            raise TypeError("mark_as_closed must be callable or None")
+        listener = self.lclass(evtype, fileno, cb, tb, mark_as_closed)
+        bucket = self.listeners[evtype]
+        if fileno in bucket:
+            if self.prevent_multiple_readers:
+                raise RuntimeError(
+                    f"Second simultaneous {evtype} on fileno {fileno} detected. Unless you "
+                    f"really know what you're doing, make sure that only one greenthread can "
+                    f"{evtype} any particular socket; to allow it, set the hub's "
+                    f"prevent_multiple_readers to False. MY THREAD={cb!r}; "
+                    f"THAT THREAD={bucket[fileno].cb!r}"
+                )
+            self.secondaries[evtype].setdefault(fileno, []).append(listener)
+            return listener
+        bucket[fileno] = listener
+        try:
+            self._update_interest(fileno)
+        except BaseException:
+            del bucket[fileno]
+            listener.spent = True
+            raise
+        return listener
+
+    def remove(self, listener: FdListener) -> None:
+        """Stop a listener; a queued secondary takes its place. No-op if spent."""
+        if listener.spent:
+            return
+        listener.spent = True
+        fileno = listener.fileno
+        evtype = listener.evtype
+        bucket = self.listeners[evtype]
+        if bucket.get(fileno) is listener:
+            queue = self.secondaries[evtype].get(fileno)
+            if queue:
+                bucket[fileno] = queue.pop(0)
+                if not queue:
+                    del self.secondaries[evtype][fileno]
+                return
+            del bucket[fileno]
+            try:
+                self._update_interest(fileno)
+            except OSError:
+                pass  # the fd was closed under us; the kernel forgot it already
+        else:
+            queue = self.secondaries[evtype].get(fileno)
+            if queue and listener in queue:
+                queue.remove(listener)
+                if not queue:
+                    del self.secondaries[evtype][fileno]
+
+    def _obsolete(self, fileno: int) -> None:
+        """Defang every listener on ``fileno``; their greenthreads get IOClosed."""
+        for evtype in (READ, WRITE):
+            for listener in self.secondaries[evtype].pop(fileno, ()):
+                self.closed.append(listener)
+                listener.defang()
+            listener = self.listeners[evtype].pop(fileno, None)
+            if listener is not None:
+                self.closed.append(listener)
+                listener.defang()
+        try:
+            self._update_interest(fileno)
+        except OSError:
+            pass  # the fd was closed under us; the kernel forgot it already
+
+    def mark_as_reopened(self, fileno: int) -> None:
+        """The OS handed out ``fileno`` again: whoever waited on the old one is told."""
+        self._obsolete(fileno)
+
+    def notify_close(self, fileno: int) -> None:
+        """``fileno`` is about to be closed: waiters on it get IOClosed, not a hang."""
+        self._obsolete(fileno)
+
+    def remove_descriptor(self, fileno: int) -> None:
+        """Drop every listener on ``fileno``, waking each so it sees the error itself."""
+        woken: list[FdListener] = []
+        for evtype in (READ, WRITE):
+            woken.extend(self.secondaries[evtype].pop(fileno, ()))
+            listener = self.listeners[evtype].pop(fileno, None)
+            if listener is not None:
+                woken.append(listener)
+        try:
+            self._update_interest(fileno)
+        except OSError:
+            pass  # the fd is already gone from the kernel's view
+        for listener in woken:
+            listener.spent = True
+            try:
+                listener.cb(fileno)
+            except self.SYSTEM_EXCEPTIONS:
+                raise
+            except BaseException:
+                self.squelch_generic_exception(sys.exc_info())
+
+    def close_one(self) -> None:
+        """Throw IOClosed into the greenthread of one obsoleted listener."""
+        listener = self.closed.pop()
+        if not listener.greenlet.dead:
+            listener.tb(IOClosed())
+
+    def _update_interest(self, fileno: int) -> None:
+        """Tell the poller what ``fileno``'s listeners now want (backends override)."""
+
+    def get_readers(self) -> list[FdListener]:
+        return list(self.listeners[READ].values())
+
+    def get_writers(self) -> list[FdListener]:
+        return list(self.listeners[WRITE].values())
+
+    def set_debug_listeners(self, value: bool) -> None:
+        self.lclass = DebugListener if value else FdListener
+
+    # -- dispatch helpers for backends -----------------------------------------
+
+    def _fire(self, listener: FdListener | None, fileno: int) -> None:
+        """Run one readiness callback, squelching (and printing) its errors."""
+        if listener is None:
+            return
+        try:
+            listener.cb(fileno)
+        except self.SYSTEM_EXCEPTIONS:
+            raise
+        except BaseException:
+            self.squelch_exception(fileno, sys.exc_info())
+
+    def squelch_exception(self, fileno: int, exc_info: Any) -> None:
+        if self.debug_exceptions:
+            traceback.print_exception(*exc_info)
+            sys.stderr.write(f"Removing descriptor: {fileno!r}\n")
+            sys.stderr.flush()
+        try:
+            self.remove_descriptor(fileno)
+        except Exception as e:
+            sys.stderr.write(f"Exception while removing descriptor! {e!r}\n")
+            sys.stderr.flush()
+
+    def squelch_generic_exception(self, exc_info: Any) -> None:
+        if self.debug_exceptions:
+            traceback.print_exception(*exc_info)
+            sys.stderr.flush()
+
+    def squelch_timer_exception(self, timer: Any, exc_info: Any) -> None:
+        if self.debug_exceptions:
+            traceback.print_exception(*exc_info)
+            sys.stderr.flush()
+
+    def set_timer_exceptions(self, value: bool) -> None:
+        self.debug_exceptions = value
+
+    # -- timers ---------------------------------------------------------------
+
+    def add_timer(self, timer: Any) -> float:
+        """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
+        deadline = self.clock() + as_delay(timer.seconds)
+        self._timer_seq += 1
+        # Timers added while timers fire wait in next_timers for the next pass.
+        self.next_timers.append((deadline, self._timer_seq, timer))
+        if isinstance(timer, Timer):
+            timer.scheduled_time = deadline
+            timer._hub = self
+        return deadline
+
+    def timer_canceled(self, timer: Any) -> None:
+        """Count a cancellation; compact the queues when most entries are dead."""
+        self.timers_canceled += 1
+        total = len(self.timers) + len(self.next_timers)
+        if total > COMPACT_MIN_TIMERS and total <= 2 * self.timers_canceled:
+            self.timers_canceled = 0
+            self.timers = [t for t in self.timers if not t[2].called]
+            self.next_timers = [t for t in self.next_timers if not t[2].called]
+            heapq.heapify(self.timers)
+
+    def prepare_timers(self) -> None:
+        heappush = heapq.heappush
+        timers = self.timers
+        for item in self.next_timers:
+            if item[2].called:
+                self.timers_canceled -= 1
+            else:
+                heappush(timers, item)
+        del self.next_timers[:]
+
+    def schedule_call_global(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Timer:
+        """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
+        if not callable(cb):
+            raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
+        t = Timer(seconds, cb, *args, **kw)
+        self.add_timer(t)
+        return t
+
+    def schedule_call_local(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Timer:
+        """Like ``schedule_call_global`` but skipped if the calling greenthread died."""
+        if not callable(cb):
+            raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
+        t = LocalTimer(seconds, cb, *args, **kw)
+        self.add_timer(t)
+        return t
+
+    def fire_timers(self, when: float) -> None:
+        timers = self.timers
+        heappop = heapq.heappop
+        while timers:
+            item = timers[0]
+            if when < item[0]:
+                break
+            heappop(timers)
+            timer = item[2]
+            if timer.called:
+                self.timers_canceled -= 1
+                continue
+            try:
+                timer()
+            except self.SYSTEM_EXCEPTIONS:
+                raise
+            except BaseException:
+                self.squelch_timer_exception(timer, sys.exc_info())
+
+    def sleep_until(self) -> float | None:
+        return self.timers[0][0] if self.timers else None
+
+    def get_timers_count(self) -> int:
+        return len(self.timers) + len(self.next_timers)
+
+    # -- the loop -------------------------------------------------------------
+
+    def default_sleep(self) -> float:
+        """How long to wait for I/O when no timer is due (seconds)."""
+        return 60.0
+
+    def wait(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for I/O and dispatch it (backends implement)."""
+        raise NotImplementedError("a hub backend must implement wait()")
+
+    def run(self, *a: Any, **kw: Any) -> None:
+        """The MAINLOOP: fire timers, poll, dispatch, until ``abort()``."""
+        if self.running:
+            raise RuntimeError("Already running!")
+        try:
+            self.running = True
+            self.stopping = False
+            while not self.stopping:
+                while self.closed:
+                    self.close_one()
+                self.prepare_timers()
+                if self.debug_blocking:
+                    self.block_detect_pre()
+                self.fire_timers(self.clock())
+                if self.debug_blocking:
+                    self.block_detect_post()
+                self.prepare_timers()
+                wakeup_when = self.sleep_until()
+                if wakeup_when is None:
+                    sleep_time = self.default_sleep()
+                else:
+                    sleep_time = wakeup_when - self.clock()
+                self.wait(sleep_time if sleep_time > 0 else 0)
+            else:
+                self.timers_canceled = 0
+                del self.timers[:]
+                del self.next_timers[:]
+        finally:
+            self.running = False
+            self.stopping = False
+
+    def abort(self, wait: bool = False) -> None:
+        """Stop the loop after its current pass; with ``wait``, switch to it until then."""
+        if self.running:
+            self.stopping = True
+        if wait:
+            assert self._greenlet is not greenlet.getcurrent(), "Can't abort with wait from inside the hub's greenlet."
+            self.schedule_call_global(0, lambda: None)  # so the loop does not sleep
+            self.switch()
+
+    # -- blocking detection (SIGALRM, main thread only) -----------------------
+
+    def block_detect_pre(self) -> None:
+        previous = signal.signal(signal.SIGALRM, _alarm_handler)
+        if previous != _alarm_handler:
+            self._old_signal_handler = previous
+        signal.setitimer(signal.ITIMER_REAL, self.debug_blocking_resolution)
+
+    def block_detect_post(self) -> None:
+        if self._old_signal_handler:
+            signal.signal(signal.SIGALRM, self._old_signal_handler)
+        signal.setitimer(signal.ITIMER_REAL, 0)

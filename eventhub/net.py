@@ -1,0 +1,373 @@
+"""Cooperative sockets: stdlib-like sockets that park the greenthread, not the thread.
+
+Each blocking call tries the non-blocking syscall first and, on
+``EAGAIN``, waits for readiness with ``trampoline`` so other greenthreads
+run meanwhile.  Timeouts raise ``TimeoutError`` like the stdlib.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import socket as _socket
+from types import TracebackType
+from typing import Any, Callable
+
+from eventhub.greenthread import GreenThread, spawn
+from eventhub.hubs import IOClosed, notify_close, trampoline
+
+__all__ = ["GreenSocket", "StopServe", "connect", "listen", "serve", "socketpair"]
+
+_CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
+
+
+class StopServe(Exception):
+    """Raise from a ``serve()`` handler to stop the server loop."""
+
+
+def _timed_out() -> TimeoutError:
+    return TimeoutError("timed out")
+
+
+class GreenSocket:
+    """A socket whose blocking calls yield to other greenthreads.
+
+    Construct it like ``socket.socket`` or wrap an existing socket with
+    ``GreenSocket(sock=s)``; the wrapped socket is made non-blocking.
+    """
+
+    def __init__(
+        self,
+        family: int = _socket.AF_INET,
+        type: int = _socket.SOCK_STREAM,
+        proto: int = 0,
+        fileno: int | None = None,
+        *,
+        sock: _socket.socket | None = None,
+    ) -> None:
+        if sock is None:
+            sock = _socket.socket(family, type, proto, fileno)
+        elif not isinstance(sock, _socket.socket):
+            raise TypeError(f"sock must be a socket.socket, not {sock.__class__.__name__}")
+        # A stdlib timeout on the wrapped socket becomes ours.
+        self._timeout: float | None = sock.gettimeout()
+        sock.setblocking(False)
+        self._sock = sock
+        self._io_refs = 0
+        self._closed = False
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _wait(self, read: bool) -> None:
+        timeout = self._timeout
+        if timeout == 0.0:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        if self._closed:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        try:
+            trampoline(self._sock, read=read, write=not read, timeout=timeout, timeout_exc=_timed_out())
+        except IOClosed:
+            raise OSError(errno.EBADF, "Bad file descriptor (closed while waiting)") from None
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    @property
+    def family(self) -> int:
+        return self._sock.family
+
+    @property
+    def type(self) -> int:
+        return self._sock.type
+
+    @property
+    def proto(self) -> int:
+        return self._sock.proto
+
+    def __getattr__(self, name: str) -> Any:
+        # Non-blocking socket methods (setsockopt, getpeername, bind, ...) pass through.
+        return getattr(self._sock, name)
+
+    def __repr__(self) -> str:
+        return f"<GreenSocket {self._sock!r}>"
+
+    # -- timeouts ---------------------------------------------------------------
+
+    def settimeout(self, timeout: float | None) -> None:
+        """None blocks forever, 0 makes calls raise BlockingIOError, >0 raises TimeoutError."""
+        if timeout is not None:
+            timeout = float(timeout)
+            if timeout < 0.0:
+                raise ValueError("Timeout value out of range")
+        self._timeout = timeout
+
+    def gettimeout(self) -> float | None:
+        return self._timeout
+
+    def setblocking(self, flag: bool) -> None:
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        return self._timeout != 0.0
+
+    # -- connections ------------------------------------------------------------
+
+    def accept(self) -> tuple[GreenSocket, Any]:
+        """Wait for a connection; return ``(GreenSocket, address)``."""
+        sock = self._sock
+        while True:
+            try:
+                fd, addr = sock._accept()  # type: ignore[attr-defined]
+                break
+            except BlockingIOError:
+                self._wait(read=True)
+        client = _socket.socket(sock.family, sock.type, sock.proto, fileno=fd)
+        client.settimeout(None)  # like the stdlib: blocking, whatever the listener's timeout
+        return GreenSocket(sock=client), addr
+
+    def connect(self, address: Any) -> None:
+        """Connect, waiting cooperatively; raises like ``socket.connect``."""
+        err = self.connect_ex(address)
+        if err:
+            if err == errno.ETIMEDOUT and self._timeout is not None:
+                raise _timed_out()
+            raise OSError(err, os.strerror(err))
+
+    def connect_ex(self, address: Any) -> int:
+        """Connect; return 0 or an errno instead of raising."""
+        err = self._sock.connect_ex(address)
+        if err not in _CONNECT_PENDING:
+            return err
+        try:
+            self._wait(read=False)
+        except TimeoutError:
+            return errno.ETIMEDOUT
+        return self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+
+    # -- receiving --------------------------------------------------------------
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        while True:
+            try:
+                return self._sock.recv(bufsize, flags)
+            except BlockingIOError:
+                self._wait(read=True)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        while True:
+            try:
+                return self._sock.recv_into(buffer, nbytes, flags)
+            except BlockingIOError:
+                self._wait(read=True)
+
+    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
+        while True:
+            try:
+                return self._sock.recvfrom(bufsize, flags)
+            except BlockingIOError:
+                self._wait(read=True)
+
+    def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, Any]:
+        while True:
+            try:
+                return self._sock.recvfrom_into(buffer, nbytes, flags)
+            except BlockingIOError:
+                self._wait(read=True)
+
+    # -- sending ----------------------------------------------------------------
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        while True:
+            try:
+                return self._sock.send(data, flags)
+            except BlockingIOError:
+                self._wait(read=False)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """Send everything; a peer that goes away raises (BrokenPipeError, ...)."""
+        view = memoryview(data).cast("B")
+        sent = 0
+        total = len(view)
+        sock = self._sock
+        while sent < total:
+            try:
+                sent += sock.send(view[sent:], flags)
+            except BlockingIOError:
+                self._wait(read=False)
+
+    def sendto(self, data: Any, *args: Any) -> int:
+        """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
+        while True:
+            try:
+                return self._sock.sendto(data, *args)
+            except BlockingIOError:
+                self._wait(read=False)
+
+    # -- closing ----------------------------------------------------------------
+
+    def shutdown(self, how: int) -> None:
+        self._sock.shutdown(how)
+
+    def close(self) -> None:
+        """Close the socket; greenthreads waiting on it get an error, not a hang."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._io_refs <= 0:
+            self._real_close()
+
+    def _real_close(self) -> None:
+        fd = self._sock.fileno()
+        if fd >= 0:
+            notify_close(fd)
+        self._sock.close()
+
+    def detach(self) -> int:
+        self._closed = True
+        return self._sock.detach()
+
+    def _decref_socketios(self) -> None:
+        # Called by socket.SocketIO when a makefile() object is closed.
+        self._io_refs -= 1
+        if self._closed and self._io_refs <= 0:
+            self._real_close()
+
+    def makefile(
+        self,
+        mode: str = "r",
+        buffering: int | None = None,
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> Any:
+        """A file object over the socket, as ``socket.makefile`` returns."""
+        if not set(mode) <= {"r", "w", "b"}:
+            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
+        writing = "w" in mode
+        reading = "r" in mode or not writing
+        rawmode = ("r" if reading else "") + ("w" if writing else "")
+        raw = _socket.SocketIO(self, rawmode)  # type: ignore[arg-type]
+        self._io_refs += 1
+        if buffering is None:
+            buffering = -1
+        if buffering < 0:
+            buffering = io.DEFAULT_BUFFER_SIZE
+        if buffering == 0:
+            if "b" not in mode:
+                raise ValueError("unbuffered streams must be binary")
+            return raw
+        buffer: Any
+        if reading and writing:
+            buffer = io.BufferedRWPair(raw, raw, buffering)
+        elif reading:
+            buffer = io.BufferedReader(raw, buffering)
+        else:
+            buffer = io.BufferedWriter(raw, buffering)
+        if "b" in mode:
+            return buffer
+        text = io.TextIOWrapper(buffer, encoding, errors, newline)
+        text.mode = mode  # type: ignore[misc]
+        return text
+
+    def __enter__(self) -> GreenSocket:
+        return self
+
+    def __exit__(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def socketpair(
+    family: int = _socket.AF_UNIX, type: int = _socket.SOCK_STREAM, proto: int = 0
+) -> tuple[GreenSocket, GreenSocket]:
+    """A connected pair of cooperative sockets."""
+    a, b = _socket.socketpair(family, type, proto)
+    return GreenSocket(sock=a), GreenSocket(sock=b)
+
+
+def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenSocket:
+    """A listening TCP socket bound to ``address`` (``(host, port)``; IPv6 by ':' in host)."""
+    host = address[0] if isinstance(address, tuple) else ""
+    family = _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET
+    sock = _socket.socket(family, _socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return GreenSocket(sock=sock)
+
+
+def connect(address: Any, timeout: float | None = None) -> GreenSocket:
+    """A TCP connection to ``(host, port)``; ``TimeoutError`` after ``timeout`` seconds."""
+    host = address[0]
+    family = _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET
+    sock = GreenSocket(family, _socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(address)
+    except BaseException:
+        sock.close()
+        raise
+    sock.settimeout(None)
+    return sock
+
+
+def serve(
+    listener: GreenSocket,
+    handler: Callable[[GreenSocket, Any], Any],
+    concurrency: int | None = None,
+) -> None:
+    """Accept connections forever, running ``handler(conn, address)`` in a greenthread each.
+
+    With ``concurrency``, at most that many handlers run at once; further
+    connections wait in the listen backlog.  Returns when the listener is
+    closed or a handler raises ``StopServe``; other handler errors are
+    printed by the hub and the server goes on.
+    """
+    from eventhub.event import Event
+
+    if concurrency is not None and concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    running: set[GreenThread[Any]] = set()
+    stop: list[StopServe] = []
+    slot_free: Event[None] = Event()
+
+    def finished(gt: GreenThread[Any]) -> None:
+        running.discard(gt)
+        if not slot_free.ready():
+            slot_free.send(None)
+
+    def run_handler(conn: GreenSocket, addr: Any) -> None:
+        try:
+            handler(conn, addr)
+        except StopServe as e:
+            stop.append(e)
+            listener.close()
+        finally:
+            conn.close()
+
+    while not stop:
+        if concurrency is not None:
+            while len(running) >= concurrency:
+                slot_free.wait()
+                slot_free.reset()
+        try:
+            conn, addr = listener.accept()
+        except OSError:
+            if stop or listener._closed:
+                return
+            raise
+        gt = spawn(run_handler, conn, addr)
+        running.add(gt)
+        gt.link(finished)
