@@ -1,0 +1,57 @@
+"""The hub fixture: every contract test runs on every (backend x variant).
+
+A parameter exists for each backend's pure variant and, when it was built,
+its compiled variant (marked ``compiled``).  A backend not available on this
+system has no parameter; ``test_variants.py`` checks that the ones that
+should exist do.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Iterator
+
+import pytest
+
+from eventhub import hubs
+
+VARIANTS = ("compiled", "pure")
+
+
+def hub_params() -> list[Any]:
+    params = []
+    for name in hubs.BUILTIN_HUBS:
+        module = importlib.import_module(f"eventhub.hubs.{name}")
+        for variant in VARIANTS:
+            hub_class = getattr(module, "CompiledHub" if variant == "compiled" else "PureHub")
+            if hub_class is None or not module.is_available():
+                continue
+            marks = [pytest.mark.compiled] if variant == "compiled" else []
+            params.append(pytest.param((name, variant, hub_class), id=f"{name}-{variant}", marks=marks))
+    return params
+
+
+HUB_PARAMS = hub_params()
+
+
+@pytest.fixture(params=HUB_PARAMS)
+def hub_spec(request: pytest.FixtureRequest) -> tuple[str, str, Any]:
+    """(backend name, variant, hub class) of this test's parameter."""
+    spec: tuple[str, str, Any] = request.param
+    return spec
+
+
+@pytest.fixture
+def hub_class(hub_spec: tuple[str, str, Any]) -> Any:
+    return hub_spec[2]
+
+
+@pytest.fixture
+def hub(hub_class: Any) -> Iterator[Any]:
+    """A fresh hub of this parameter's class, current in this thread."""
+    hubs.use_hub(hub_class)
+    h = hubs.get_hub()
+    try:
+        yield h
+    finally:
+        hubs.use_hub(hub_class)  # drop the test's hub with whatever it left behind
