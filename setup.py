@@ -96,6 +96,6 @@ def extensions() -> list:  # type: ignore[type-arg]
 setup(
     ext_modules=extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
-    # Wheels carry compiled modules, typing stubs and py.typed; sources go to the sdist only.
-    exclude_package_data={"": ["*.c", "*.pyx", "*.pxd", "*.html"]},
+    # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx.
+    exclude_package_data={"": ["*.c", "*.pyx", "*.html"]},
 )

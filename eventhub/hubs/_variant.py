@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import Any
 
 NO_EXTENSIONS: bool = os.environ.get("EVENTHUB_NO_EXTENSIONS", "") not in ("", "0")
 
@@ -22,3 +23,14 @@ def load_compiled(name: str) -> ModuleType | None:
         return importlib.import_module(f"eventhub.hubs.{name}")
     except ImportError:
         return None
+
+
+def variant_of(hub: Any) -> str:
+    """``"compiled"`` for a compiled hub class or instance, ``"pure"`` for another, ``"unavailable"`` for None."""
+    if hub is None:
+        return "unavailable"
+    hub_class = hub if isinstance(hub, type) else type(hub)
+    core = load_compiled("_core")
+    if core is not None and issubclass(hub_class, core.BaseHub):
+        return "compiled"
+    return "pure"
