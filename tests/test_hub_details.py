@@ -651,3 +651,26 @@ def test_block_detection_methods_exist(hub: Any) -> None:
     hub.block_detect_pre()
     hub.block_detect_post()
     hubs.use_hub(type(hub))
+
+
+def test_ioclosed_is_not_delayed_by_an_idle_wait(hub: Any, pair: Any) -> None:
+    """notify_close from outside the loop: the waiter hears of it on the next
+    pass, not after default_sleep() (60 s) of waiting for unrelated I/O."""
+    import time
+
+    a, _ = pair
+    seen: list[str] = []
+
+    def waiter() -> None:
+        try:
+            trampoline(a, read=True)
+        except IOClosed:
+            seen.append("closed")
+
+    g = spawn(waiter)
+    sleep(0)
+    hub.notify_close(a.fileno())
+    start = time.monotonic()
+    g.wait()
+    assert seen == ["closed"]
+    assert time.monotonic() - start < 5

@@ -905,7 +905,11 @@ cdef class BaseHub:
                 if self.debug_blocking:
                     self.block_detect_post()
                 self._prepare_timers()
-                if self._heap_len == 0:
+                if self.closed:
+                    # Obsoleted listeners await IOClosed: don't block before
+                    # the next pass delivers it.
+                    sleep_time = 0.0
+                elif self._heap_len == 0:
                     sleep_time = self.default_sleep()
                 else:
                     sleep_time = self._heap[0].deadline - self._now()

@@ -461,7 +461,11 @@ class BaseHub:
                     self.block_detect_post()
                 self.prepare_timers()
                 wakeup_when = self.sleep_until()
-                if wakeup_when is None:
+                if self.closed:
+                    # Obsoleted listeners await IOClosed: don't block before
+                    # the next pass delivers it.
+                    sleep_time = 0.0
+                elif wakeup_when is None:
                     sleep_time = self.default_sleep()
                 else:
                     sleep_time = wakeup_when - self.clock()
