@@ -674,3 +674,70 @@ def test_ioclosed_is_not_delayed_by_an_idle_wait(hub: Any, pair: Any) -> None:
     g.wait()
     assert seen == ["closed"]
     assert time.monotonic() - start < 5
+
+
+def test_round_robin_order_of_sleep0(hub: Any) -> None:
+    order: list[int] = []
+
+    def worker(i: int) -> None:
+        for _ in range(4):
+            order.append(i)
+            sleep(0)
+
+    threads = [spawn(worker, i) for i in range(5)]
+    for t in threads:
+        t.wait()
+    assert order == [0, 1, 2, 3, 4] * 4
+
+
+def test_errors_and_timeouts_among_switching_greenthreads(hub: Any, capsys: Any) -> None:
+    from eventhub import Timeout
+
+    results: list[str] = []
+
+    def failing() -> None:
+        sleep(0)
+        raise ZeroDivisionError("from a greenthread")
+
+    def timed() -> None:
+        try:
+            with Timeout(0.01):
+                while True:
+                    sleep(0)
+        except Timeout:
+            results.append("timed out")
+
+    def busy() -> None:
+        for _ in range(50):
+            sleep(0)
+        results.append("busy done")
+
+    threads = [spawn(failing), spawn(timed), spawn(busy)]
+    with pytest.raises(ZeroDivisionError):
+        threads[0].wait()
+    threads[1].wait()
+    threads[2].wait()
+    assert sorted(results) == ["busy done", "timed out"]
+    assert "from a greenthread" in capsys.readouterr().err
+
+
+def test_cancelled_sleep_timers_between_switches(hub: Any) -> None:
+    """Greenthreads woken early (timers cancelled while due) still all run."""
+    from eventhub import Event
+
+    ev: Any = Event()
+    woken: list[int] = []
+
+    def sleeper(i: int) -> None:
+        sleep(0)
+        woken.append(i)
+
+    def waiter() -> None:
+        woken.append(ev.wait())
+
+    ts = [spawn(sleeper, i) for i in range(3)] + [spawn(waiter)]
+    sleep(0)
+    ev.send(99)
+    for t in ts:
+        t.wait()
+    assert sorted(woken) == [0, 1, 2, 99]

@@ -48,7 +48,7 @@ cdef struct TimerEntry:
 cdef class Timer:
     cdef public object seconds
     cdef public bint called
-    cdef public object scheduled_time
+    cdef double _scheduled             # the deadline; NaN until scheduled
     cdef public object _hub
     cdef object _cb
     cdef object _args
@@ -101,6 +101,7 @@ cdef class BaseHub:
     cdef object _clock
     cdef bint _monotonic               # clock is time.monotonic: read it in C
     cdef bint _py_wait                 # a Python subclass overrides wait()
+    cdef bint _py_timer_canceled       # a Python subclass overrides timer_canceled()
     cdef object _greenlet
     cdef public bint stopping
     cdef public bint running
@@ -109,6 +110,8 @@ cdef class BaseHub:
     cdef public object debug_blocking_resolution
     cdef public bint prevent_multiple_readers
     cdef public object lclass
+    cdef bint _firing                  # the loop is suspended inside _fire_timers
+    cdef double _firing_when           # ... firing the timers due at this time
 
     # -- HOOK: the poller's interest in fd changed (a primary listener was
     # added or removed).  Read the new interest with _interest(fd).  Raise
@@ -146,6 +149,7 @@ cdef class BaseHub:
     cdef int _timer_canceled(self) except -1
     cdef int _prepare_timers(self) except -1
     cdef int _fire_timers(self, double when) except -1
+    cdef object _handoff(self, object cur)
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
     cdef int _loop_wait(self, double seconds) except -1

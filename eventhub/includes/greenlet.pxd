@@ -45,6 +45,27 @@ cdef extern from *:
     static int eh_is_greenlet(PyObject *o) {
         return PyGreenlet_Check(o);
     }
+
+    /* The PyMethodDef of greenlet.switch, to recognise bound `g.switch`. */
+    static PyMethodDef *eh_switch_def = NULL;
+
+    static int eh_init_switch_def(PyObject *bound_switch) {
+        if (!PyCFunction_Check(bound_switch)) {
+            PyErr_SetString(PyExc_TypeError, "greenlet.switch is not a builtin method");
+            return -1;
+        }
+        eh_switch_def = ((PyCFunctionObject *)bound_switch)->m_ml;
+        return 0;
+    }
+    /* The greenlet g if cb is g.switch (builtin, not overridden), else NULL. Borrowed. */
+    static PyObject *eh_switch_target(PyObject *cb) {
+        PyObject *self;
+        if (eh_switch_def == NULL || !PyCFunction_Check(cb)
+                || ((PyCFunctionObject *)cb)->m_ml != eh_switch_def)
+            return NULL;
+        self = PyCFunction_GET_SELF(cb);
+        return (self != NULL && PyGreenlet_Check(self)) ? self : NULL;
+    }
     """
     int greenlet_import "eh_greenlet_import"() except -1
     object getcurrent "eh_getcurrent"()
@@ -53,3 +74,5 @@ cdef extern from *:
     int greenlet_parent_is "eh_parent_is"(object g, object parent) except -1
     int greenlet_is_dead "eh_is_dead"(object g) except -1
     bint is_greenlet "eh_is_greenlet"(object o)
+    int init_switch_def "eh_init_switch_def"(object bound_switch) except -1
+    PyObject *switch_target "eh_switch_target"(object cb)
