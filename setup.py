@@ -39,11 +39,12 @@ MODULES = {
     "eventhub.hubs._epoll": ["eventhub/hubs/_epoll.pyx"],
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
+    "eventhub._net": ["eventhub/_net.pyx"],
 }
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"WARNING: eventhub: {message}; installing the pure-Python hubs only\n")
+def _warn(message: str, fallback: str = "installing the pure-Python hubs only") -> None:
+    sys.stderr.write(f"WARNING: eventhub: {message}; {fallback}\n")
 
 
 class OptionalBuildExt(build_ext):
@@ -63,7 +64,7 @@ class OptionalBuildExt(build_ext):
         except Exception as e:
             if REQUIRE_EXTENSIONS:
                 raise
-            _warn(f"could not build {ext.name} ({type(e).__name__}: {e})")
+            _warn(f"could not build {ext.name} ({type(e).__name__}: {e})", "its pure-Python twin is used")
 
 
 def extensions() -> list:  # type: ignore[type-arg]

@@ -150,6 +150,12 @@ cdef class BaseHub:
     cdef int _prepare_timers(self) except -1
     cdef int _fire_timers(self, double when) except -1
     cdef object _handoff(self, object cur)
+
+    # trampoline() in C: park the current greenthread until fileno is ready
+    # (write: for writing), TimeoutError-like timeout_exc after timeout
+    # seconds (None: never), IOClosed if the fd is closed meanwhile.
+    cdef object _trampoline(self, object fileno, bint write, object timeout,
+                            object timeout_exc, object mark_as_closed)
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
     cdef int _loop_wait(self, double seconds) except -1

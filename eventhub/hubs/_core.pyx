@@ -673,6 +673,24 @@ cdef class BaseHub:
     def set_debug_listeners(self, value):
         self.lclass = DebugListener if value else FdListener
 
+    cdef object _trampoline(self, object fileno, bint write, object timeout,
+                            object timeout_exc, object mark_as_closed):
+        cdef Timer timer = None
+        current = getcurrent()
+        if self.greenlet is current:
+            raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
+        if timeout is not None:
+            timer = self.schedule_call_global(timeout, current.throw, timeout_exc)
+        try:
+            listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+            try:
+                return self.switch()
+            finally:
+                self.remove(listener)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
     # -- hooks (backends override) ---------------------------------------------
 
     cdef int _update_interest(self, int fd) except -1:

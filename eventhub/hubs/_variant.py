@@ -15,12 +15,12 @@ from typing import Any
 NO_EXTENSIONS: bool = os.environ.get("EVENTHUB_NO_EXTENSIONS", "") not in ("", "0")
 
 
-def load_compiled(name: str) -> ModuleType | None:
-    """Import the extension ``eventhub.hubs.<name>``, or None if unbuilt/disabled."""
+def load_compiled(name: str, package: str = "eventhub.hubs") -> ModuleType | None:
+    """Import the extension ``<package>.<name>``, or None if unbuilt/disabled."""
     if NO_EXTENSIONS:
         return None
     try:
-        return importlib.import_module(f"eventhub.hubs.{name}")
+        return importlib.import_module(f"{package}.{name}")
     except ImportError:
         return None
 

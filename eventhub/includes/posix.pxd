@@ -10,7 +10,9 @@ cdef extern from "<errno.h>" nogil:
         EPERM
         ENOMEM
         EAGAIN
-        EWOULDBLOCK
+    # A macro that may equal EAGAIN: not an enum member, or Cython could
+    # emit duplicate switch cases.
+    const int EWOULDBLOCK
 
 cdef extern from "<fcntl.h>" nogil:
     enum:
