@@ -462,9 +462,7 @@ class BaseHub:
                 self.prepare_timers()
                 wakeup_when = self.sleep_until()
                 if self.closed:
-                    # Obsoleted listeners await IOClosed: don't block before
-                    # the next pass delivers it.
-                    sleep_time = 0.0
+                    sleep_time = 0.0  # IOClosed is due on the next pass: don't block
                 elif wakeup_when is None:
                     sleep_time = self.default_sleep()
                 else:
