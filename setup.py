@@ -48,23 +48,27 @@ def _warn(message: str, fallback: str = "installing the pure-Python hubs only") 
 
 
 class OptionalBuildExt(build_ext):
-    """build_ext that turns a failed compile into a warning unless required."""
+    """build_ext that turns failed compiles into one warning line unless required."""
 
     def run(self) -> None:
+        self.failed: list[str] = []
         try:
             super().run()
         except Exception as e:
             if REQUIRE_EXTENSIONS:
                 raise
-            _warn(f"could not build the C extensions ({e})")
+            _warn(f"could not build the C extensions ({type(e).__name__}: {e})")
+            return
+        if self.failed:
+            _warn(f"could not compile {', '.join(self.failed)}", "their pure-Python twins are used")
 
     def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
         try:
             super().build_extension(ext)
-        except Exception as e:
+        except Exception:
             if REQUIRE_EXTENSIONS:
                 raise
-            _warn(f"could not build {ext.name} ({type(e).__name__}: {e})", "its pure-Python twin is used")
+            self.failed.append(ext.name)
 
 
 def extensions() -> list:  # type: ignore[type-arg]
