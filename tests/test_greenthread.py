@@ -71,7 +71,11 @@ def test_wait_reraises_the_functions_exception(hub: Any, capsys: pytest.CaptureF
 
 
 def test_several_waiters_get_the_same_result(hub: Any) -> None:
-    gt = spawn(lambda: (sleep(0.02), "done")[1])
+    def slow_done() -> str:
+        sleep(0.02)
+        return "done"
+
+    gt = spawn(slow_done)
     results: list[str] = []
 
     def waiter() -> None:
@@ -88,12 +92,16 @@ def test_several_waiters_get_the_same_result(hub: Any) -> None:
 def test_spawn_after_runs_after_plain_spawn(hub: Any) -> None:
     order: list[str] = []
     start = time.monotonic()
-    late = spawn_after(0.05, lambda: order.append("late") or time.monotonic())
+
+    def late_fn() -> float:
+        order.append("late")
+        return time.monotonic()
+
+    late = spawn_after(0.05, late_fn)
     spawn(order.append, "early")
     with Timeout(SLOW):
         ran_at = late.wait()
     assert order == ["early", "late"]
-    assert isinstance(ran_at, float)
     assert ran_at - start >= 0.04  # a lower bound is safe on a busy machine
     assert ran_at - start < SLOW
 

@@ -46,7 +46,7 @@ def echo_handler(conn: GreenSocket, addr: Any) -> None:
 
 
 def recv_exactly(sock: GreenSocket, n: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while n:
         chunk = sock.recv(n)
         if not chunk:
@@ -57,7 +57,7 @@ def recv_exactly(sock: GreenSocket, n: int) -> bytes:
 
 
 def recv_all(sock: GreenSocket) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = sock.recv(65536)
         if not chunk:

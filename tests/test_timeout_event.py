@@ -203,7 +203,12 @@ def test_event_send_then_wait(hub: Any) -> None:
 
 def test_event_wait_then_send(hub: Any) -> None:
     ev: Event[str] = Event()
-    spawn(lambda: (sleep(0.01), ev.send("hello")))
+
+    def sender() -> None:
+        sleep(0.01)
+        ev.send("hello")
+
+    spawn(sender)
     with Timeout(SLOW):
         assert ev.wait() == "hello"
 
