@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from eventhub import Event, GreenThread, Timeout, sleep, spawn
+from eventhub import Event, GreenletExit, GreenThread, Timeout, sleep, spawn
 from eventhub import net
 from eventhub.net import GreenSocket, StopServe
 
@@ -507,6 +507,60 @@ def test_uncaught_error_of_closed_socket_is_printed_and_loop_goes_on(
         assert ticks == [0, 1, 2, 3, 4]
         assert "closed while waiting" in capsys.readouterr().err
         sleep(0)
+
+
+def test_close_wakes_greenthread_blocked_in_sendall(hub: Any) -> None:
+    a, b = net.socketpair()
+    with b:
+        outcome: list[BaseException] = []
+
+        def writer() -> None:
+            try:
+                a.sendall(b"x" * (32 * 1024 * 1024))  # far more than the buffers hold
+            except OSError as e:
+                outcome.append(e)
+
+        w = spawn(writer)
+        sleep(0)
+        assert hub.get_writers() != []
+        a.close()
+        with Timeout(SLOW):
+            w.wait()
+        assert len(outcome) == 1
+        assert hub.get_writers() == []
+
+
+def test_kill_greenthread_blocked_in_recv_frees_the_socket(hub: Any) -> None:
+    """The killed reader's listener is removed: another greenthread can read next."""
+    a, b = net.socketpair()
+    with a, b:
+        first = spawn(b.recv, 10)
+        sleep(0)
+        assert len(hub.get_readers()) == 1
+        first.kill()
+        assert hub.get_readers() == []
+        second = spawn(b.recv, 10)
+        sleep(0)
+        a.sendall(b"for second")
+        with Timeout(SLOW):
+            assert second.wait() == b"for second"
+        with pytest.raises(GreenletExit):
+            first.wait()
+
+
+def test_second_simultaneous_reader_is_refused(hub: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = net.socketpair()
+    with a, b:
+        first = spawn(b.recv, 10)
+        second = spawn(b.recv, 10)
+        sleep(0)
+        with Timeout(SLOW):
+            with pytest.raises(RuntimeError, match="[Ss]econd simultaneous"):
+                second.wait()
+        a.sendall(b"to first")
+        with Timeout(SLOW):
+            assert first.wait() == b"to first"
+    capsys.readouterr()
 
 
 def test_close_wakes_greenthread_blocked_in_accept(hub: Any) -> None:
