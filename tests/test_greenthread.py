@@ -457,3 +457,36 @@ def test_many_greenthreads(hub: Any) -> None:
     gts = [spawn(work, i) for i in range(500)]
     with Timeout(SLOW * 2):
         assert [gt.wait() for gt in gts] == [i * i for i in range(500)]
+
+
+def test_kill_from_a_hub_callback(hub: Any) -> None:
+    """kill() made by a timer callback (in the hub's greenlet) ends the target."""
+    events: list[str] = []
+
+    def victim() -> None:
+        try:
+            sleep(60)
+        finally:
+            events.append("finally")
+
+    gt = spawn(victim)
+    sleep(0)
+    hub.schedule_call_global(0, gt.kill)
+    with Timeout(SLOW):
+        with pytest.raises(GreenletExit):
+            gt.wait()
+    assert events == ["finally"]
+    sleep(0)  # the loop is intact
+
+
+def test_greenthread_can_spawn_and_wait_on_children(hub: Any) -> None:
+    def child(i: int) -> int:
+        sleep(0.001 * i)
+        return i
+
+    def parent() -> int:
+        kids = [spawn(child, i) for i in range(5)]
+        return sum(k.wait() for k in kids)
+
+    with Timeout(SLOW):
+        assert spawn(parent).wait() == 10

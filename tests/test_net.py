@@ -767,3 +767,37 @@ def test_many_concurrent_connections_echo(hub: Any) -> None:
     with Timeout(SLOW):
         server.wait()
     assert hub.get_readers() == [] and hub.get_writers() == []
+
+
+def test_sendall_timeout_when_peer_does_not_read(hub: Any) -> None:
+    a, b = net.socketpair()
+    with a, b:
+        a.settimeout(0.05)
+        with Timeout(SLOW):
+            with pytest.raises(TimeoutError):
+                a.sendall(b"x" * (32 * 1024 * 1024))
+        assert hub.get_writers() == []
+
+
+def test_sendall_accepts_any_buffer(hub: Any) -> None:
+    import array
+
+    a, b = net.socketpair()
+    with a, b:
+        data = array.array("i", range(1000))
+        a.sendall(data)
+        a.sendall(memoryview(b"tail"))
+        with Timeout(SLOW):
+            got = recv_exactly(b, data.itemsize * 1000 + 4)
+        assert got == data.tobytes() + b"tail"
+
+
+def test_listen_reuse_port(hub: Any) -> None:
+    first = net.listen((LOCALHOST, 0), reuse_port=True)
+    with first:
+        port = first.getsockname()[1]
+        second = net.listen((LOCALHOST, port), reuse_port=True)
+        with second:
+            assert second.getsockname() == first.getsockname()
+        with pytest.raises(OSError):
+            net.listen((LOCALHOST, port))  # without SO_REUSEPORT: address in use
