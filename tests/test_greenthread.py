@@ -490,3 +490,21 @@ def test_greenthread_can_spawn_and_wait_on_children(hub: Any) -> None:
 
     with Timeout(SLOW):
         assert spawn(parent).wait() == 10
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit])
+def test_system_exit_in_greenthread_reaches_main(hub: Any, exc_type: type[BaseException]) -> None:
+    def fail() -> None:
+        raise exc_type()
+
+    gt = spawn(fail)
+    with pytest.raises(exc_type):
+        sleep(SLOW)
+    assert gt.dead
+    with pytest.raises(exc_type):
+        gt.wait()  # its outcome is recorded too
+    # The hub's loop starts again on the next blocking call.
+    ran: list[bool] = []
+    spawn(ran.append, True)
+    sleep(0)
+    assert ran == [True]

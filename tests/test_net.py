@@ -12,6 +12,7 @@ import pytest
 
 from eventhub import Event, GreenletExit, GreenThread, Timeout, sleep, spawn
 from eventhub import net
+from eventhub.hubs import trampoline
 from eventhub.net import GreenSocket, StopServe
 
 SLOW = 5.0
@@ -801,3 +802,86 @@ def test_listen_reuse_port(hub: Any) -> None:
             assert second.getsockname() == first.getsockname()
         with pytest.raises(OSError):
             net.listen((LOCALHOST, port))  # without SO_REUSEPORT: address in use
+
+
+def fill_send_buffer(sock: GreenSocket) -> None:
+    """Send until the kernel refuses more, so a write wait really blocks."""
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.send(b"f" * 65536)
+    except BlockingIOError:
+        pass
+    finally:
+        sock.setblocking(True)
+
+
+def test_failing_greenthread_does_not_disturb_waiters_on_its_fd(
+    hub: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reader that dies with an error right after an I/O wake-up must not make
+    the hub drop (and spuriously wake) the writer waiting on the same socket."""
+    a, b = net.socketpair()
+    with a, b:
+        fill_send_buffer(a)
+        writer_woke: list[bool] = []
+
+        def writer() -> None:
+            trampoline(a, write=True)
+            writer_woke.append(True)
+
+        def reader() -> None:
+            a.recv(1)
+            raise Boom("reader failed")
+
+        w = spawn(writer)
+        r = spawn(reader)
+        sleep(0)
+        b.sendall(b"x")  # wakes the reader, which then fails
+        with Timeout(SLOW):
+            with pytest.raises(Boom):
+                r.wait()
+        for _ in range(3):
+            sleep(0)
+        sleep(0.02)
+        assert writer_woke == [] and not w.dead  # a's send buffer is still full
+        assert len(hub.get_writers()) == 1
+        err = capsys.readouterr().err
+        assert "reader failed" in err
+        assert "Removing descriptor" not in err
+        w.kill()
+
+
+def test_killing_with_custom_exception_does_not_disturb_unrelated_fd(
+    hub: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kill(exc) of a greenthread, made right after an I/O wake-up of the killer,
+    leaves the killer's socket and its other waiters alone."""
+    a, b = net.socketpair()
+    with a, b:
+        fill_send_buffer(a)
+        writer_woke: list[bool] = []
+
+        def writer() -> None:
+            trampoline(a, write=True)
+            writer_woke.append(True)
+
+        def feeder() -> None:
+            sleep(0.01)  # after we are parked in recv()
+            b.sendall(b"x")
+
+        w = spawn(writer)
+        victim = spawn(sleep, 60)
+        spawn(feeder)
+        sleep(0)
+        with Timeout(SLOW):
+            assert a.recv(1) == b"x"  # we were resumed by a's readiness
+        victim.kill(Boom("custom kill"))
+        with pytest.raises(Boom):
+            victim.wait()
+        for _ in range(3):
+            sleep(0)
+        sleep(0.02)
+        assert writer_woke == [] and not w.dead
+        assert "Removing descriptor" not in capsys.readouterr().err
+        w.kill()
