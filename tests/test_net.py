@@ -885,3 +885,29 @@ def test_killing_with_custom_exception_does_not_disturb_unrelated_fd(
         assert writer_woke == [] and not w.dead
         assert "Removing descriptor" not in capsys.readouterr().err
         w.kill()
+
+
+def test_ioclosed_escaping_a_plain_greenlet_is_printed_and_loop_goes_on(
+    hub: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hub's own guard (not GreenThread's): a plain greenlet parented to the
+    hub that lets IOClosed escape must not end the loop or hit main."""
+    import greenlet
+
+    from eventhub.hubs import IOClosed, notify_close
+
+    a, b = socket.socketpair()
+    try:
+        g = greenlet.greenlet(lambda: trampoline(a, read=True), parent=hub.greenlet)
+        hub.schedule_call_global(0, g.switch)
+        sleep(0)
+        assert not g.dead
+        notify_close(a.fileno())
+        with Timeout(SLOW):
+            sleep(0.01)  # no IOClosed here: it belongs to g
+        assert g.dead
+        assert "IOClosed" in capsys.readouterr().err
+        assert issubclass(IOClosed, OSError)
+    finally:
+        a.close()
+        b.close()
