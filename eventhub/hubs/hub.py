@@ -320,7 +320,14 @@ class BaseHub:
         """Throw IOClosed into the greenthread of one obsoleted listener."""
         listener = self.closed.pop()
         if not listener.greenlet.dead:
-            listener.tb(IOClosed())
+            try:
+                listener.tb(IOClosed())
+            except self.SYSTEM_EXCEPTIONS:
+                raise
+            except BaseException:
+                # The greenthread did not handle it and died: its error ends
+                # here (printed), like one raised from a timer or fd callback.
+                self.squelch_generic_exception(sys.exc_info())
 
     def _update_interest(self, fileno: int) -> None:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
