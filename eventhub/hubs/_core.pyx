@@ -1021,9 +1021,9 @@ cdef class BaseHub:
                 if self.debug_blocking:
                     self.block_detect_post()
                 self._prepare_timers()
-                if self.closed:
-                    # Obsoleted listeners await IOClosed: don't block before
-                    # the next pass delivers it.
+                if self.closed or self.stopping:
+                    # Obsoleted listeners await IOClosed, or abort() asked:
+                    # don't block before the next pass.
                     sleep_time = 0.0
                 elif self._heap_len == 0:
                     sleep_time = self.default_sleep()
