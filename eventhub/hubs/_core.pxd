@@ -49,7 +49,11 @@ cdef class Timer:
     cdef public object seconds
     cdef public bint called
     cdef double _scheduled             # the deadline; NaN until scheduled
-    cdef public object _hub
+    # The hub holding this timer, borrowed: a timer must not keep its hub
+    # alive (the hub's C heap is invisible to the GC, so hub -> timer -> hub
+    # would never be collected).  The hub clears it whenever it drops an
+    # uncalled timer; only uncalled timers ever use it.
+    cdef PyObject *_hub_ptr
     cdef object _cb
     cdef object _args
     cdef object _kw
@@ -76,6 +80,7 @@ cdef class FdListener:
 
 cdef class BaseHub:
     cdef dict __dict__                 # instance attributes, like the pure hub
+    cdef object __weakref__            # weak references, like the pure hub
 
     # -- listener slots: index fd; None or the primary FdListener ------------
     cdef list _readers

@@ -42,6 +42,9 @@ cdef extern from *:
         active = PyGreenlet_ACTIVE((PyGreenlet *)g);
         return active < 0 ? -1 : !active;
     }
+    static int eh_is_started(PyObject *g) {
+        return PyGreenlet_STARTED((PyGreenlet *)g);
+    }
     static int eh_is_greenlet(PyObject *o) {
         return PyGreenlet_Check(o);
     }
@@ -73,6 +76,7 @@ cdef extern from *:
     int greenlet_set_parent "eh_set_parent"(object g, object parent) except -1
     int greenlet_parent_is "eh_parent_is"(object g, object parent) except -1
     int greenlet_is_dead "eh_is_dead"(object g) except -1
+    int greenlet_is_started "eh_is_started"(object g) except -1
     bint is_greenlet "eh_is_greenlet"(object o)
     int init_switch_def "eh_init_switch_def"(object bound_switch) except -1
     PyObject *switch_target "eh_switch_target"(object cb)
