@@ -31,6 +31,9 @@ def main() -> int:
         status = 1
     else:
         print(f"chosen hub: {_describe(chosen)} ({hubs.hub_variant(chosen)}, {source})")
+    from eventhub import net, timeout
+
+    print(f"Timeout: {timeout.VARIANT}; socket recv/send fast path: {'compiled' if net._fast else 'pure'}")
     print("backends:")
     for name in hubs.BUILTIN_HUBS:
         module = importlib.import_module(f"eventhub.hubs.{name}")

@@ -161,6 +161,8 @@ cdef class BaseHub:
     # seconds (None: never), IOClosed if the fd is closed meanwhile.
     cdef object _trampoline(self, object fileno, bint write, object timeout,
                             object timeout_exc, object mark_as_closed)
+    # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
     cdef int _loop_wait(self, double seconds) except -1

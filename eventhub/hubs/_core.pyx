@@ -738,7 +738,7 @@ cdef class BaseHub:
         if self.greenlet is current:
             raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
         if timeout is not None:
-            timer = self.schedule_call_global(timeout, current.throw, timeout_exc)
+            timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
         try:
             listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
             try:
@@ -984,6 +984,12 @@ cdef class BaseHub:
 
     def schedule_call_global(self, seconds, cb, *args, **kw):
         """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
+        cdef Timer t = self._schedule_global(seconds, cb, args)
+        if kw:
+            t._kw = kw
+        return t
+
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args):
         cdef Timer t
         if not callable(cb):
             raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
@@ -991,7 +997,6 @@ cdef class BaseHub:
         t.seconds = seconds
         t._cb = cb
         t._args = args
-        t._kw = kw
         self._add_timer(t)
         return t
 
