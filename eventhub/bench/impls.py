@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 from dataclasses import dataclass, field
 
 from eventhub.bench.target import Target
@@ -84,8 +85,9 @@ def select(candidates: tuple[Implementation, ...], patterns: list[str] | None) -
     return chosen
 
 
-def default_baseline(eventlet_mode: bool, ran: set[str]) -> str:
-    """The baseline: eventlet's epolls hub in --eventlet mode, else compiled epolls if it ran."""
+def default_baseline(eventlet_mode: bool) -> str:
+    """eventlet's epolls hub in --eventlet mode, else compiled epolls if built, else pure epolls."""
     if eventlet_mode:
         return "eventlet-epolls"
-    return "epolls-compiled" if "epolls-compiled" in ran else "epolls-pure"
+    built = importlib.util.find_spec("eventhub.hubs._epoll") is not None
+    return "epolls-compiled" if built else "epolls-pure"

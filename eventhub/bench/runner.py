@@ -1,0 +1,162 @@
+"""The orchestrator: one worker process per (implementation, workload).
+
+A worker that crashes, hangs past its time limit or miscounts is reported
+as an error for that cell only; the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, TextIO
+
+from eventhub.bench.impls import Implementation
+from eventhub.bench.workloads import Sizes, Workload
+
+#: Cell statuses: measured, implementation missing, workload impossible by design, failure.
+OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
+
+
+@dataclass
+class Cell:
+    """The outcome of one workload on one implementation."""
+
+    impl: str
+    workload: str
+    status: str = OK
+    reason: str = ""
+    description: str = ""
+    expected: int = 0
+    counted: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[float]:
+        """ops/s of each sample."""
+        return [ops / s if s > 0 else float("inf") for ops, s in zip(self.counted, self.seconds)]
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.rates) if self.status == OK and self.rates else None
+
+
+def worker_env(impl: Implementation) -> dict[str, str]:
+    """The parent's environment with the implementation's settings, importing this eventhub."""
+    env = {k: v for k, v in os.environ.items() if k not in impl.unset_env}
+    env.update(impl.env)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def run_cell(
+    impl: Implementation,
+    workload: Workload,
+    sizes: Sizes,
+    scale: float,
+    repeat: int,
+    time_limit: float,
+    on_sample: Callable[[Cell], Any] = lambda cell: None,
+) -> Cell:
+    """Run ``repeat`` samples of ``workload`` on ``impl`` in a fresh worker process."""
+    cell = Cell(impl.name, workload.name, expected=workload.expected(sizes))
+    cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, workload.name]
+    cmd += ["--repeat", str(repeat), "--scale", repr(scale)]
+    with tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=worker_env(impl), text=True)
+        timer = threading.Timer(time_limit, proc.kill)
+        timer.start()
+        try:
+            _read_events(proc.stdout, cell, on_sample)
+            returncode = proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stderr.seek(0)
+        errors = stderr.read()
+    if cell.status == OK:
+        if returncode != 0:
+            cell.status = ERROR
+            how = "was killed after {:.0f}s".format(time_limit) if returncode < 0 else f"exited {returncode}"
+            cell.reason = f"worker {how}: {_tail(errors) or 'no output'}"
+        elif len(cell.counted) != repeat:
+            cell.status, cell.reason = ERROR, f"worker gave {len(cell.counted)} of {repeat} samples"
+        elif any(c != cell.expected for c in cell.counted):
+            cell.status = ERROR
+            cell.reason = f"counted {cell.counted} operations, expected {cell.expected} each"
+    return cell
+
+
+def _read_events(stream: TextIO | None, cell: Cell, on_sample: Callable[[Cell], Any]) -> None:
+    assert stream is not None
+    statuses = {"unavailable": SKIPPED, "n/a": NOT_APPLICABLE, "error": ERROR}
+    for line in stream:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # a framework printed to stdout: not ours
+        kind = event.get("event")
+        if kind == "start":
+            cell.description = event["description"]
+        elif kind == "sample":
+            cell.counted.append(event["ops"])
+            cell.seconds.append(event["seconds"])
+            on_sample(cell)
+        elif kind in statuses:
+            cell.status, cell.reason = statuses[kind], event["reason"]
+
+
+def run_all(
+    implementations: list[Implementation],
+    workloads: list[Workload],
+    scale: float,
+    repeat: int,
+    time_limit: float,
+    progress: TextIO,
+) -> list[Cell]:
+    """Every workload on every implementation; an unavailable one is tried only once."""
+    sizes = Sizes.for_scale(scale)
+    cells: list[Cell] = []
+    total = len(implementations) * len(workloads)
+    step = 0
+    for impl in implementations:
+        unavailable: str | None = None
+        for workload in workloads:
+            step += 1
+            if unavailable is not None:
+                cells.append(Cell(impl.name, workload.name, SKIPPED, unavailable))
+                continue
+            progress.write(f"[{step}/{total}] {impl.name} {workload.name} ")
+            progress.flush()
+            cell = run_cell(
+                impl, workload, sizes, scale, repeat, time_limit, lambda c: _dot(progress)
+            )
+            progress.write(_summary(cell, workload) + "\n")
+            progress.flush()
+            if cell.status == SKIPPED:
+                unavailable = cell.reason
+            cells.append(cell)
+    return cells
+
+
+def _dot(progress: TextIO) -> None:
+    progress.write(".")
+    progress.flush()
+
+
+def _summary(cell: Cell, workload: Workload) -> str:
+    if cell.median is not None:
+        return f"{cell.median:,.0f} {workload.unit}"
+    return f"{cell.status}: {cell.reason}"
