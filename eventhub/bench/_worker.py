@@ -3,7 +3,8 @@
 Run by the orchestrator as ``python -m eventhub.bench._worker IMPL WORKLOAD``.
 It writes one JSON object per line to stdout, flushed as it goes:
 ``{"event": "start", "description": ...}`` then one
-``{"event": "sample", "ops": <counted>, "seconds": ...}`` per repetition; or
+``{"event": "sample", "ops": <counted>, "seconds": ...}`` per repetition
+(fewer than ``--repeat`` once the samples took ``--budget`` seconds); or
 a single ``{"event": "unavailable" | "n/a" | "error", "reason": ...}``.
 It only counts; judging the counts is the orchestrator's job.
 """
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workload", choices=WORKLOAD_NAMES)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--budget", type=float, default=float("inf"), help="stop repeating after this many seconds")
     args = parser.parse_args(argv)
     sizes = Sizes.for_scale(args.scale)
     raise_fd_limit()
@@ -60,10 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         check_fd_budget(args.workload, sizes)
         target = impls.find(args.impl).load()
         emit("start", description=target.description)
+        spent = 0.0
         for _ in range(args.repeat):
             gc.collect()
             ops, seconds = target.run(args.workload, sizes)
             emit("sample", ops=ops, seconds=seconds)
+            spent += seconds
+            if spent >= args.budget:
+                break
     except Unavailable as e:
         emit("unavailable", reason=str(e))
     except NotApplicable as e:

@@ -132,7 +132,7 @@ async def idle(sizes: Sizes) -> Sample:
     readers = [asyncio.create_task(loop.sock_recv(s, 1)) for s in socks]
     await asyncio.sleep(0)  # every reader is now registered with the loop
     try:
-        return await _pingpong(sizes.pingpong_round_trips)
+        return await _pingpong(sizes.idle_round_trips)
     finally:
         for a, b in pairs:
             a.shutdown(socket.SHUT_WR)
@@ -219,5 +219,5 @@ def load(loop: str) -> AsyncioTarget:
             import uvloop
         except ImportError as e:
             raise Unavailable(f"cannot import uvloop: {e}") from None
-        return AsyncioTarget(f"uvloop {uvloop.__version__}", uvloop.new_event_loop)
+        return AsyncioTarget(f"uvloop {getattr(uvloop, '__version__', '')}", uvloop.new_event_loop)
     return AsyncioTarget(f"asyncio (Python {platform.python_version()}, selector loop)", None)

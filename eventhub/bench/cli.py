@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--list", action="store_true", help="list implementations and workloads, then exit")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, metavar="SECONDS", help="stop repeating a cell once its samples took this long (default 60)"
+    )
     parser.add_argument("--time-limit", type=float, default=600.0, metavar="SECONDS", help="kill a worker after this long (default 600)")
     parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)  # tests: tiny runs
     return parser
@@ -53,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scale = args.scale if args.scale is not None else (QUICK_SCALE if args.quick else 1.0)
     repeat = args.repeat if args.repeat is not None else (QUICK_REPEAT if args.quick else DEFAULT_REPEAT)
-    if scale <= 0 or repeat < 1:
-        parser.error("--scale must be positive and --repeat at least 1")
+    if scale <= 0 or repeat < 1 or args.budget <= 0 or args.time_limit <= 0:
+        parser.error("--scale, --budget and --time-limit must be positive and --repeat at least 1")
+    settings = runner.Settings(scale, repeat, args.budget, args.time_limit)
     unknown = [w for w in args.workloads or () if w not in WORKLOAD_NAMES]
     if unknown:
         parser.error(f"unknown workload {', '.join(unknown)} (choose from {', '.join(WORKLOAD_NAMES)})")
@@ -69,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if baseline not in {i.name for i in selected}:
         selected.insert(0, next(i for i in candidates if i.name == baseline))
 
-    cells = runner.run_all(selected, workloads, scale, repeat, args.time_limit, sys.stderr)
+    cells = runner.run_all(selected, workloads, settings, sys.stderr)
     if args.json:
         mode = "eventlet" if args.eventlet else "default"
         doc = report.as_json(cells, workloads, baseline, mode=mode, repeat=repeat, scale=scale)

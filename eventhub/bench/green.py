@@ -151,7 +151,7 @@ def idle(api: GreenAPI, sizes: Sizes) -> Sample:
         api.sleep(0)
     api.sleep(0)  # the last reader to start is now registered too
     try:
-        return _pingpong(api, sizes.pingpong_round_trips)
+        return _pingpong(api, sizes.idle_round_trips)
     finally:
         for a, b in pairs:
             a.shutdown(socket.SHUT_WR)

@@ -37,10 +37,10 @@ def load() -> GreenTarget:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # eventlet's deprecation notice
-            import eventlet
-            import eventlet.event
-            import eventlet.green.socket
-            import eventlet.hubs
+            import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.green.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import eventlet: {e}") from None
     _check_hub_module(hub_name)

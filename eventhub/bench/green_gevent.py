@@ -11,9 +11,9 @@ from eventhub.bench.target import GreenTarget, Unavailable
 
 def load() -> GreenTarget:
     try:
-        import gevent
-        import gevent.event
-        import gevent.socket
+        import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import gevent: {e}") from None
 

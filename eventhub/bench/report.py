@@ -58,6 +58,8 @@ def table(cells: list[Cell], workloads: list[Workload], baseline: str, repeat: i
             cell = by_key[(impl, w.name)]
             if cell.median is not None:
                 row += f"{format_rate(cell.median):>{CELL_WIDTH}}"
+                if cell.note:
+                    notes.append(f"  {impl} {w.name}: {cell.note}")
             else:
                 row += f"{cell.status:>{CELL_WIDTH}}"
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
@@ -73,7 +75,7 @@ def table(cells: list[Cell], workloads: list[Workload], baseline: str, repeat: i
     lines.append("")
     lines.append("units: " + ", ".join(f"{w.name} {w.unit}" for w in workloads))
     if notes:
-        lines.append("not measured:")
+        lines.append("notes:")
         lines.extend(notes)
     if skipped:
         lines.append("skipped implementations:")
@@ -102,6 +104,7 @@ def as_json(
                 c.workload: {
                     "status": c.status,
                     "reason": c.reason,
+                    "note": c.note,
                     "median": c.median,
                     "samples": c.rates if c.status == OK else [],
                     "ratio": ratio(c, by_key.get((baseline, c.workload))),

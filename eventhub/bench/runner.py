@@ -14,13 +14,27 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, TextIO
+from typing import IO, Any, Callable, TextIO
 
 from eventhub.bench.impls import Implementation
 from eventhub.bench.workloads import Sizes, Workload
 
 #: Cell statuses: measured, implementation missing, workload impossible by design, failure.
 OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard to run each cell."""
+
+    scale: float = 1.0  # multiplies every workload's operation count
+    repeat: int = 5  # samples per cell; the median is reported
+    budget: float = 60.0  # stop repeating once a cell's samples took this long
+    time_limit: float = 600.0  # kill a worker running longer than this
+
+    @property
+    def sizes(self) -> Sizes:
+        return Sizes.for_scale(self.scale)
 
 
 @dataclass
@@ -30,7 +44,8 @@ class Cell:
     impl: str
     workload: str
     status: str = OK
-    reason: str = ""
+    reason: str = ""  # why it has no number
+    note: str = ""  # a caveat about the number
     description: str = ""
     expected: int = 0
     counted: list[int] = field(default_factory=list)
@@ -62,19 +77,16 @@ def _tail(text: str, lines: int = 3) -> str:
 def run_cell(
     impl: Implementation,
     workload: Workload,
-    sizes: Sizes,
-    scale: float,
-    repeat: int,
-    time_limit: float,
+    settings: Settings,
     on_sample: Callable[[Cell], Any] = lambda cell: None,
 ) -> Cell:
-    """Run ``repeat`` samples of ``workload`` on ``impl`` in a fresh worker process."""
-    cell = Cell(impl.name, workload.name, expected=workload.expected(sizes))
+    """Run ``settings.repeat`` samples of ``workload`` on ``impl`` in a fresh worker process."""
+    cell = Cell(impl.name, workload.name, expected=workload.expected(settings.sizes))
     cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, workload.name]
-    cmd += ["--repeat", str(repeat), "--scale", repr(scale)]
+    cmd += ["--repeat", str(settings.repeat), "--scale", repr(settings.scale), "--budget", repr(settings.budget)]
     with tempfile.TemporaryFile("w+") as stderr:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=worker_env(impl), text=True)
-        timer = threading.Timer(time_limit, proc.kill)
+        timer = threading.Timer(settings.time_limit, proc.kill)
         timer.start()
         try:
             _read_events(proc.stdout, cell, on_sample)
@@ -86,20 +98,27 @@ def run_cell(
                 proc.wait()
         stderr.seek(0)
         errors = stderr.read()
-    if cell.status == OK:
-        if returncode != 0:
-            cell.status = ERROR
-            how = "was killed after {:.0f}s".format(time_limit) if returncode < 0 else f"exited {returncode}"
-            cell.reason = f"worker {how}: {_tail(errors) or 'no output'}"
-        elif len(cell.counted) != repeat:
-            cell.status, cell.reason = ERROR, f"worker gave {len(cell.counted)} of {repeat} samples"
-        elif any(c != cell.expected for c in cell.counted):
-            cell.status = ERROR
-            cell.reason = f"counted {cell.counted} operations, expected {cell.expected} each"
+    judge(cell, settings, returncode, errors)
     return cell
 
 
-def _read_events(stream: TextIO | None, cell: Cell, on_sample: Callable[[Cell], Any]) -> None:
+def judge(cell: Cell, settings: Settings, returncode: int, errors: str) -> None:
+    """Turn a finished worker's cell into an error if it crashed, hung or miscounted."""
+    if cell.status == OK:
+        if returncode != 0:
+            cell.status = ERROR
+            how = f"was killed after {settings.time_limit:g}s" if returncode < 0 else f"exited {returncode}"
+            cell.reason = f"worker {how}: {_tail(errors) or 'no output'}"
+        elif not cell.counted:
+            cell.status, cell.reason = ERROR, "the worker gave no sample"
+        elif any(c != cell.expected for c in cell.counted):
+            cell.status = ERROR
+            cell.reason = f"counted {cell.counted} operations, expected {cell.expected} each"
+        elif len(cell.counted) < settings.repeat:
+            cell.note = f"{len(cell.counted)} of {settings.repeat} samples (--budget {settings.budget:g}s reached)"
+
+
+def _read_events(stream: IO[str] | None, cell: Cell, on_sample: Callable[[Cell], Any]) -> None:
     assert stream is not None
     statuses = {"unavailable": SKIPPED, "n/a": NOT_APPLICABLE, "error": ERROR}
     for line in stream:
@@ -121,13 +140,10 @@ def _read_events(stream: TextIO | None, cell: Cell, on_sample: Callable[[Cell], 
 def run_all(
     implementations: list[Implementation],
     workloads: list[Workload],
-    scale: float,
-    repeat: int,
-    time_limit: float,
+    settings: Settings,
     progress: TextIO,
 ) -> list[Cell]:
     """Every workload on every implementation; an unavailable one is tried only once."""
-    sizes = Sizes.for_scale(scale)
     cells: list[Cell] = []
     total = len(implementations) * len(workloads)
     step = 0
@@ -140,9 +156,7 @@ def run_all(
                 continue
             progress.write(f"[{step}/{total}] {impl.name} {workload.name} ")
             progress.flush()
-            cell = run_cell(
-                impl, workload, sizes, scale, repeat, time_limit, lambda c: _dot(progress)
-            )
+            cell = run_cell(impl, workload, settings, lambda c: _dot(progress))
             progress.write(_summary(cell, workload) + "\n")
             progress.flush()
             if cell.status == SKIPPED:
