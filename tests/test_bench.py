@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from eventhub import hubs
-from eventhub.bench import impls, report, runner
+from eventhub.bench import impls, report, runner, targets
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, get_workload
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -108,6 +108,7 @@ def test_peers_run_every_workload_or_are_skipped_with_the_reason() -> None:
     code, doc, stderr = run_bench("--impl", ",".join(PEERS), "--baseline", "asyncio")
     assert code == 0, stderr
     assert doc["baseline"] == "asyncio"
+    assert doc["targets"] == []  # no eventhub hub was selected
     for peer in PEERS:  # each peer's name is its module's
         if importable(peer):
             assert_did_the_work(doc, peer)
@@ -189,3 +190,28 @@ def test_format_rate() -> None:
     assert report.format_rate(1_234_567) == "1.23M"
     assert report.format_rate(45_678) == "45.7k"
     assert report.format_rate(12) == "12"
+
+
+def test_speed_targets_are_checked_on_same_run_medians() -> None:
+    def cell(impl: str, workload: str, rate: float | None) -> runner.Cell:
+        if rate is None:
+            return runner.Cell(impl, workload, runner.SKIPPED, "not built")
+        return runner.Cell(impl, workload, expected=100, counted=[100], seconds=[100 / rate])
+
+    cells = [
+        cell("epolls-compiled", "pingpong", 90_000),
+        cell("epolls-compiled", "idle", 85_000),
+        cell("gevent", "pingpong", 50_000),
+        cell("eventlet", "pingpong", None),
+    ]
+    checks = {c["target"]: c for c in targets.check(targets.DEFAULT_TARGETS, cells)}
+    assert set(checks) == {
+        "epolls-compiled pingpong >= 1.5x gevent",
+        "epolls-compiled pingpong >= 3x eventlet",
+        "epolls-compiled idle >= 0.9x its pingpong",
+    }
+    assert checks["epolls-compiled pingpong >= 1.5x gevent"]["ratio"] == pytest.approx(1.8)
+    assert checks["epolls-compiled pingpong >= 1.5x gevent"]["met"] is True
+    assert checks["epolls-compiled pingpong >= 3x eventlet"]["met"] is None
+    assert checks["epolls-compiled idle >= 0.9x its pingpong"]["met"] is True
+    assert "NOT MET" not in "\n".join(targets.format_checks(list(checks.values())))

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from eventhub.bench import impls, report, runner
+from eventhub.bench import impls, report, runner, targets
 from eventhub.bench.workloads import WORKLOAD_NAMES, WORKLOADS
 
 #: --quick: a tenth of the operations, three repetitions.
@@ -74,10 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         selected.insert(0, next(i for i in candidates if i.name == baseline))
 
     cells = runner.run_all(selected, workloads, settings, sys.stderr)
+    checks = targets.check(targets.EVENTLET_TARGETS if args.eventlet else targets.DEFAULT_TARGETS, cells)
     if args.json:
         mode = "eventlet" if args.eventlet else "default"
-        doc = report.as_json(cells, workloads, baseline, mode=mode, repeat=repeat, scale=scale)
+        doc = report.as_json(cells, workloads, baseline, mode=mode, repeat=repeat, scale=scale, checks=checks)
         print(json.dumps(doc, indent=2))
     else:
-        print(report.table(cells, workloads, baseline, repeat))
+        print(report.table(cells, workloads, baseline, repeat, checks))
     return 1 if any(c.status == runner.ERROR for c in cells) else 0

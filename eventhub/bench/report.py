@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from eventhub.bench.runner import OK, SKIPPED, Cell
+from eventhub.bench.targets import format_checks
 from eventhub.bench.workloads import Sizes, Workload
 
-NAME_WIDTH = 18
 CELL_WIDTH = 10
 
 
@@ -44,13 +44,18 @@ def skipped_implementations(cells: list[Cell]) -> dict[str, str]:
     return skipped
 
 
-def table(cells: list[Cell], workloads: list[Workload], baseline: str, repeat: int) -> str:
-    """The ops/s matrix, the ratio matrix, then notes for every cell without a number."""
+def table(
+    cells: list[Cell], workloads: list[Workload], baseline: str, repeat: int, checks: list[dict[str, Any]]
+) -> str:
+    """The ops/s matrix, the ratio matrix, notes on cells without a number, then the targets."""
     by_key = _by_key(cells)
     skipped = skipped_implementations(cells)
     impls = [i for i in _impl_order(cells) if i not in skipped]
+    rates_title = f"ops/s, median of {repeat}"
+    ratios_title = f"ratio to {baseline}"
+    name_width = max(len(rates_title), len(ratios_title), *(len(i) for i in impls)) + 1
     header = "".join(f"{w.name:>{CELL_WIDTH}}" for w in workloads)
-    lines = [f"{'ops/s, median of ' + str(repeat):<{NAME_WIDTH}}{header}"]
+    lines = [f"{rates_title:<{name_width}}{header}"]
     notes: list[str] = []
     for impl in impls:
         row = ""
@@ -63,15 +68,15 @@ def table(cells: list[Cell], workloads: list[Workload], baseline: str, repeat: i
             else:
                 row += f"{cell.status:>{CELL_WIDTH}}"
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
-        lines.append(f"{impl:<{NAME_WIDTH}}{row}")
+        lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
-    lines.append(f"{'ratio to ' + baseline:<{NAME_WIDTH}}{header}")
+    lines.append(f"{ratios_title:<{name_width}}{header}")
     for impl in impls:
         row = ""
         for w in workloads:
             r = ratio(by_key[(impl, w.name)], by_key.get((baseline, w.name)))
             row += f"{'-' if r is None else f'{r:.2f}x':>{CELL_WIDTH}}"
-        lines.append(f"{impl:<{NAME_WIDTH}}{row}")
+        lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
     lines.append("units: " + ", ".join(f"{w.name} {w.unit}" for w in workloads))
     if notes:
@@ -80,6 +85,7 @@ def table(cells: list[Cell], workloads: list[Workload], baseline: str, repeat: i
     if skipped:
         lines.append("skipped implementations:")
         lines.extend(f"  {impl}: {reason}" for impl, reason in skipped.items())
+    lines.extend(format_checks(checks))
     return "\n".join(lines)
 
 
@@ -91,6 +97,7 @@ def as_json(
     mode: str,
     repeat: int,
     scale: float,
+    checks: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Everything measured: per implementation x workload, median, samples, ratio, counts."""
     by_key = _by_key(cells)
@@ -123,4 +130,5 @@ def as_json(
         "workloads": {w.name: {"unit": w.unit, "description": w.description, "ops": w.expected(sizes)} for w in workloads},
         "skipped": skipped_implementations(cells),
         "results": results,
+        "targets": checks,
     }
