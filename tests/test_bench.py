@@ -160,6 +160,17 @@ def test_a_crashing_worker_is_reported_not_fatal() -> None:
     assert "KeyError" in cell.reason
 
 
+def test_a_worker_killed_by_a_signal_or_the_time_limit_is_an_error() -> None:
+    settings = runner.Settings(scale=SCALE, repeat=1, time_limit=5)
+    crashed = runner.Cell("x", "switch", expected=1)
+    runner.judge(crashed, settings, -11, "Fatal Python error: Segmentation fault\n")
+    assert crashed.status == runner.ERROR
+    assert crashed.reason == "worker died of SIGSEGV: Fatal Python error: Segmentation fault"
+    hung = runner.Cell("x", "switch", expected=1)
+    runner.judge(hung, settings, -9, "", timed_out=True)
+    assert hung.reason == "worker was killed after the --time-limit of 5s: no output on stderr"
+
+
 def test_a_miscounting_worker_is_an_error() -> None:
     cell = runner.Cell("x", "switch", expected=10, counted=[10, 9], seconds=[1.0, 1.0])
     settings = runner.Settings(scale=SCALE, repeat=2)

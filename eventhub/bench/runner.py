@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -86,7 +87,13 @@ def run_cell(
     cmd += ["--repeat", str(settings.repeat), "--scale", repr(settings.scale), "--budget", repr(settings.budget)]
     with tempfile.TemporaryFile("w+") as stderr:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=worker_env(impl), text=True)
-        timer = threading.Timer(settings.time_limit, proc.kill)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(settings.time_limit, kill)
         timer.start()
         try:
             _read_events(proc.stdout, cell, on_sample)
@@ -98,17 +105,28 @@ def run_cell(
                 proc.wait()
         stderr.seek(0)
         errors = stderr.read()
-    judge(cell, settings, returncode, errors)
+    judge(cell, settings, returncode, errors, timed_out.is_set())
     return cell
 
 
-def judge(cell: Cell, settings: Settings, returncode: int, errors: str) -> None:
+def _how_it_ended(returncode: int, timed_out: bool, settings: Settings) -> str:
+    if timed_out:
+        return f"was killed after the --time-limit of {settings.time_limit:g}s"
+    if returncode < 0:
+        try:
+            return f"died of {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"died of signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def judge(cell: Cell, settings: Settings, returncode: int, errors: str, timed_out: bool = False) -> None:
     """Turn a finished worker's cell into an error if it crashed, hung or miscounted."""
     if cell.status == OK:
-        if returncode != 0:
+        if returncode != 0 or timed_out:
             cell.status = ERROR
-            how = f"was killed after {settings.time_limit:g}s" if returncode < 0 else f"exited {returncode}"
-            cell.reason = f"worker {how}: {_tail(errors) or 'no output'}"
+            how = _how_it_ended(returncode, timed_out, settings)
+            cell.reason = f"worker {how}: {_tail(errors) or 'no output on stderr'}"
         elif not cell.counted:
             cell.status, cell.reason = ERROR, "the worker gave no sample"
         elif any(c != cell.expected for c in cell.counted):
