@@ -40,9 +40,11 @@ class Implementation:
             from eventhub.bench import green_gevent
 
             return green_gevent.load()
-        from eventhub.bench import aio
+        if self.kind == "asyncio":
+            from eventhub.bench import aio
 
-        return aio.load(self.option)
+            return aio.load(self.option)
+        raise ValueError(f"unknown implementation kind {self.kind!r}")
 
 
 def _eventhub(backend: str, variant: str) -> Implementation:

@@ -55,7 +55,7 @@ class Cell:
     @property
     def rates(self) -> list[float]:
         """ops/s of each sample."""
-        return [ops / s if s > 0 else float("inf") for ops, s in zip(self.counted, self.seconds)]
+        return [ops / max(s, 1e-9) for ops, s in zip(self.counted, self.seconds)]
 
     @property
     def median(self) -> float | None:
