@@ -1,10 +1,9 @@
-"""One benchmark process: one implementation, one workload, ``--repeat`` samples.
+"""One benchmark process: one sample of one workload on one implementation.
 
 Run by the orchestrator as ``python -m eventhub.bench._worker IMPL WORKLOAD``.
 It writes one JSON object per line to stdout, flushed as it goes:
-``{"event": "start", "description": ...}`` then one
-``{"event": "sample", "ops": <counted>, "seconds": ...}`` per repetition
-(fewer than ``--repeat`` once the samples took ``--budget`` seconds); or
+``{"event": "start", "description": ...}`` then
+``{"event": "sample", "ops": <counted>, "seconds": ...}``; or
 a single ``{"event": "unavailable" | "n/a" | "error", "reason": ...}``.
 It only counts; judging the counts is the orchestrator's job.
 """
@@ -52,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eventhub.bench._worker")
     parser.add_argument("impl")
     parser.add_argument("workload", choices=WORKLOAD_NAMES)
-    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--budget", type=float, default=float("inf"), help="stop repeating after this many seconds")
     args = parser.parse_args(argv)
     sizes = Sizes.for_scale(args.scale)
     raise_fd_limit()
@@ -62,14 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         check_fd_budget(args.workload, sizes)
         target = impls.find(args.impl).load()
         emit("start", description=target.description)
-        spent = 0.0
-        for _ in range(args.repeat):
-            gc.collect()
-            ops, seconds = target.run(args.workload, sizes)
-            emit("sample", ops=ops, seconds=seconds)
-            spent += seconds
-            if spent >= args.budget:
-                break
+        gc.collect()
+        ops, seconds = target.run(args.workload, sizes)
+        emit("sample", ops=ops, seconds=seconds)
     except Unavailable as e:
         emit("unavailable", reason=str(e))
     except NotApplicable as e:

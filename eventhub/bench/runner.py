@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, TextIO
+from typing import IO, TextIO
 
 from eventhub.bench.impls import Implementation
 from eventhub.bench.workloads import Sizes, Workload
@@ -75,16 +75,10 @@ def _tail(text: str, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
-def run_cell(
-    impl: Implementation,
-    workload: Workload,
-    settings: Settings,
-    on_sample: Callable[[Cell], Any] = lambda cell: None,
-) -> Cell:
-    """Run ``settings.repeat`` samples of ``workload`` on ``impl`` in a fresh worker process."""
-    cell = Cell(impl.name, workload.name, expected=workload.expected(settings.sizes))
-    cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, workload.name]
-    cmd += ["--repeat", str(settings.repeat), "--scale", repr(settings.scale), "--budget", repr(settings.budget)]
+def run_sample(impl: Implementation, cell: Cell, settings: Settings) -> None:
+    """Add one sample to ``cell`` from a fresh worker process, or mark the cell failed."""
+    before = len(cell.counted)
+    cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, cell.workload, "--scale", repr(settings.scale)]
     with tempfile.TemporaryFile("w+") as stderr:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=worker_env(impl), text=True)
         timed_out = threading.Event()
@@ -96,7 +90,7 @@ def run_cell(
         timer = threading.Timer(settings.time_limit, kill)
         timer.start()
         try:
-            _read_events(proc.stdout, cell, on_sample)
+            _read_events(proc.stdout, cell)
             returncode = proc.wait()
         finally:
             timer.cancel()
@@ -105,8 +99,7 @@ def run_cell(
                 proc.wait()
         stderr.seek(0)
         errors = stderr.read()
-    judge(cell, settings, returncode, errors, timed_out.is_set())
-    return cell
+    judge(cell, settings, returncode, errors, timed_out.is_set(), before)
 
 
 def _how_it_ended(returncode: int, timed_out: bool, settings: Settings) -> str:
@@ -120,23 +113,24 @@ def _how_it_ended(returncode: int, timed_out: bool, settings: Settings) -> str:
     return f"exited with status {returncode}"
 
 
-def judge(cell: Cell, settings: Settings, returncode: int, errors: str, timed_out: bool = False) -> None:
-    """Turn a finished worker's cell into an error if it crashed, hung or miscounted."""
-    if cell.status == OK:
-        if returncode != 0 or timed_out:
-            cell.status = ERROR
-            how = _how_it_ended(returncode, timed_out, settings)
-            cell.reason = f"worker {how}: {_tail(errors) or 'no output on stderr'}"
-        elif not cell.counted:
-            cell.status, cell.reason = ERROR, "the worker gave no sample"
-        elif any(c != cell.expected for c in cell.counted):
-            cell.status = ERROR
-            cell.reason = f"counted {cell.counted} operations, expected {cell.expected} each"
-        elif len(cell.counted) < settings.repeat:
-            cell.note = f"{len(cell.counted)} of {settings.repeat} samples (--budget {settings.budget:g}s reached)"
+def judge(
+    cell: Cell, settings: Settings, returncode: int, errors: str, timed_out: bool = False, before: int = 0
+) -> None:
+    """After a worker ends: the cell is an error if it crashed, hung, gave no new sample or miscounted."""
+    if cell.status != OK:
+        return
+    if returncode != 0 or timed_out:
+        cell.status = ERROR
+        how = _how_it_ended(returncode, timed_out, settings)
+        cell.reason = f"worker {how}: {_tail(errors) or 'no output on stderr'}"
+    elif len(cell.counted) <= before:
+        cell.status, cell.reason = ERROR, "the worker gave no sample"
+    elif any(c != cell.expected for c in cell.counted):
+        cell.status = ERROR
+        cell.reason = f"counted {cell.counted} operations, expected {cell.expected} each"
 
 
-def _read_events(stream: IO[str] | None, cell: Cell, on_sample: Callable[[Cell], Any]) -> None:
+def _read_events(stream: IO[str] | None, cell: Cell) -> None:
     assert stream is not None
     statuses = {"unavailable": SKIPPED, "n/a": NOT_APPLICABLE, "error": ERROR}
     for line in stream:
@@ -150,7 +144,6 @@ def _read_events(stream: IO[str] | None, cell: Cell, on_sample: Callable[[Cell],
         elif kind == "sample":
             cell.counted.append(event["ops"])
             cell.seconds.append(event["seconds"])
-            on_sample(cell)
         elif kind in statuses:
             cell.status, cell.reason = statuses[kind], event["reason"]
 
@@ -161,34 +154,47 @@ def run_all(
     settings: Settings,
     progress: TextIO,
 ) -> list[Cell]:
-    """Every workload on every implementation; an unavailable one is tried only once."""
-    cells: list[Cell] = []
-    total = len(implementations) * len(workloads)
+    """``repeat`` rounds of every workload on every implementation, one worker per sample.
+
+    Rounds interleave the implementations, so a load spike from elsewhere on
+    the machine hits them all alike instead of skewing one.  A cell stops
+    sampling when it fails, is not applicable, or has used its ``budget``;
+    an unavailable implementation is tried once, on its first workload.
+    """
+    sizes = settings.sizes
+    cells = {
+        (impl.name, w.name): Cell(impl.name, w.name, expected=w.expected(sizes))
+        for impl in implementations
+        for w in workloads
+    }
+    by_name = {impl.name: impl for impl in implementations}
+    unavailable: dict[str, str] = {}
+    total = len(cells) * settings.repeat
     step = 0
-    for impl in implementations:
-        unavailable: str | None = None
-        for workload in workloads:
-            step += 1
-            if unavailable is not None:
-                cells.append(Cell(impl.name, workload.name, SKIPPED, unavailable))
-                continue
-            progress.write(f"[{step}/{total}] {impl.name} {workload.name} ")
-            progress.flush()
-            cell = run_cell(impl, workload, settings, lambda c: _dot(progress))
-            progress.write(_summary(cell, workload) + "\n")
-            progress.flush()
-            if cell.status == SKIPPED:
-                unavailable = cell.reason
-            cells.append(cell)
-    return cells
-
-
-def _dot(progress: TextIO) -> None:
-    progress.write(".")
-    progress.flush()
+    for round_ in range(1, settings.repeat + 1):
+        for w in workloads:
+            for impl in implementations:
+                step += 1
+                cell = cells[(impl.name, w.name)]
+                if impl.name in unavailable:
+                    cell.status, cell.reason = SKIPPED, unavailable[impl.name]
+                    continue
+                if cell.status != OK:
+                    continue
+                if sum(cell.seconds) >= settings.budget:
+                    cell.note = f"{len(cell.counted)} of {settings.repeat} samples (--budget {settings.budget:g}s reached)"
+                    continue
+                progress.write(f"[{step}/{total}] round {round_}: {w.name} on {impl.name}: ")
+                progress.flush()
+                run_sample(by_name[impl.name], cell, settings)
+                progress.write(_summary(cell, w) + "\n")
+                progress.flush()
+                if cell.status == SKIPPED:
+                    unavailable[impl.name] = cell.reason
+    return [cells[(impl.name, w.name)] for impl in implementations for w in workloads]
 
 
 def _summary(cell: Cell, workload: Workload) -> str:
-    if cell.median is not None:
-        return f"{cell.median:,.0f} {workload.unit}"
+    if cell.status == OK:
+        return f"{cell.rates[-1]:,.0f} {workload.unit}"
     return f"{cell.status}: {cell.reason}"
