@@ -17,19 +17,27 @@ from typing import Any
 
 import pytest
 
+import eventhub
 from eventhub import hubs
 from eventhub.bench import impls, report, runner, targets
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, get_workload
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Workers must import the eventhub under test (an installed wheel in tox), not the source tree.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(eventhub.__file__)))
 SCALE = 0.002
 PEERS = ("eventlet", "gevent", "asyncio", "uvloop")
 
 
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m eventhub.bench ARGS`` on the eventhub under test (run from tests/, which holds none)."""
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    cmd = [sys.executable, "-m", "eventhub.bench", *args]
+    return subprocess.run(cmd, cwd=os.path.dirname(os.path.abspath(__file__)), env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def run_bench(*args: str, repeat: int = 1) -> tuple[int, dict[str, Any], str]:
     """Run the CLI with --quick --json at SCALE; (exit code, JSON document, stderr)."""
-    cmd = [sys.executable, "-m", "eventhub.bench", "--quick", "--json", "--scale", str(SCALE), "--repeat", str(repeat), *args]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_cli("--quick", "--json", "--scale", str(SCALE), "--repeat", str(repeat), *args)
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
@@ -144,9 +152,9 @@ def test_eventlet_mode_compares_eventlets_hub_with_eventhubs_adapter() -> None:
 
 
 def test_the_table_shows_rates_ratios_and_why_cells_are_missing() -> None:
-    cmd = [sys.executable, "-m", "eventhub.bench", "--quick", "--scale", str(SCALE), "--repeat", "1"]
-    cmd += ["--impl", "selects-pure,pyevent-compiled", "--workloads", "switch,idle"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = run_cli(
+        "--quick", "--scale", str(SCALE), "--repeat", "1", "--impl", "selects-pure,pyevent-compiled", "--workloads", "switch,idle"
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "ops/s, median of 1" in out
