@@ -27,7 +27,7 @@ cdef class Timeout(BaseException):
     cdef public object timer
 
     def __init__(self, seconds=None, exception=None):
-        BaseException.__init__(self, seconds, exception)
+        # BaseException.__new__ already keeps the constructor's arguments as .args.
         self.seconds = seconds
         self.exception = exception
         self.timer = None
@@ -35,7 +35,8 @@ cdef class Timeout(BaseException):
 
     def start(self):
         """Schedule the timeout; restarting a pending one is an error."""
-        if self.pending:
+        timer = self.timer
+        if timer is not None and timer.pending:
             raise RuntimeError(f"{self!r} is already started; cancel() it first")
         if self.seconds is None:
             self.timer = None

@@ -61,10 +61,10 @@ def test_none_never_fires(T: Any) -> None:
 
 def test_text(T: Any) -> None:
     t = T(1)
-    assert str(t) == "1 second" and "pending" in repr(t) and t.args == (1, None)
+    assert str(t) == "1 second" and "pending" in repr(t) and t.args == (1,)
     t.cancel()
     t = T(2, ValueError("x"))
-    assert str(t) == "2 seconds (x)"
+    assert str(t) == "2 seconds (x)" and t.args == (2, t.exception)
     t.cancel()
     assert repr(t) == f"<Timeout seconds=2 exception={t.exception!r}>"
 
