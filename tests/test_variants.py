@@ -67,9 +67,9 @@ def test_main_reports_every_backend() -> None:
     assert f"({hubs.VARIANT}," in out
 
 
-@pytest.mark.parametrize("name", ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout"])
+@pytest.mark.parametrize("name", ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread"])
 def test_other_extensions_are_used_when_built(name: str) -> None:
-    from eventhub import net, timeout
+    from eventhub import greenthread, net, timeout
 
     try:
         importlib.import_module(name)
@@ -78,5 +78,7 @@ def test_other_extensions_are_used_when_built(name: str) -> None:
         return
     if _variant.NO_EXTENSIONS:
         assert net._fast is None and timeout.VARIANT == "pure"
+        assert greenthread.sleep is greenthread.pure_sleep
     else:
         assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
+        assert greenthread.sleep is not greenthread.pure_sleep

@@ -59,6 +59,7 @@ cdef class Timer:
     cdef object _kw
     cdef void _clear(self) noexcept
     cdef int _fire(self) except -1
+    cdef int _cancel(self) except -1       # cancel() in C
 
 
 cdef class LocalTimer(Timer):
@@ -163,6 +164,8 @@ cdef class BaseHub:
                             object timeout_exc, object mark_as_closed)
     # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
     cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
+    # switch() in C.
+    cdef object _switch(self)
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
     cdef int _loop_wait(self, double seconds) except -1

@@ -241,8 +241,12 @@ cdef class Timer:
 
     def cancel(self):
         """Prevent the callback from running; a no-op if it already ran."""
+        self._cancel()
+
+    cdef int _cancel(self) except -1:
+        cdef BaseHub hub
         if self.called:
-            return
+            return 0
         self.called = True
         self._clear()
         if self._hub_ptr != NULL:
@@ -251,6 +255,7 @@ cdef class Timer:
                 hub.timer_canceled(self)
             else:
                 hub._timer_canceled()
+        return 0
 
     @property
     def _hub(self):
@@ -285,9 +290,9 @@ cdef class LocalTimer(Timer):
             return 0
         return Timer._fire(self)
 
-    def cancel(self):
+    cdef int _cancel(self) except -1:
         self.greenlet = None
-        Timer.cancel(self)
+        return Timer._cancel(self)
 
 
 cdef inline bint _dead(object g) except -1:
@@ -430,6 +435,9 @@ cdef class BaseHub:
 
     def switch(self):
         """Park the current greenlet and run the loop until someone switches back."""
+        return self._switch()
+
+    cdef object _switch(self):
         cur = getcurrent()
         loop = self._greenlet
         if loop is None or _dead(loop):
