@@ -3,8 +3,9 @@
 #
 # A backend is a cdef subclass of BaseHub that overrides only the three hooks
 # marked HOOK below; everything else (listeners, timers, the run loop,
-# switching) is the core's.  This interface is STABLE: hooks and helpers keep
-# their names and signatures; fields may only be appended.
+# switching) is the core's.  This interface is STABLE: the hooks, the helpers
+# for backends and the C API keep their names and signatures; anything new is
+# added, never renamed (rebuild backends after updating eventhub).
 #
 #     from eventhub.hubs._core cimport BaseHub, FdState, EV_READ, EV_WRITE
 #
@@ -146,6 +147,17 @@ cdef class BaseHub:
     # refuses fds >= FD_SETSIZE here); call BaseHub._accept_fd from overrides.
     cdef int _accept_fd(self, object fileno) except -1
 
+    # -- C API used by the compiled twins (_greenthread, _timeout, _net) ------
+    # switch() in C.
+    cdef object _switch(self)
+    # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
+    # trampoline() in C: park the current greenthread until fileno is ready
+    # (write: for writing); timeout_exc after timeout seconds (None: never);
+    # IOClosed if the fd is closed meanwhile.
+    cdef object _trampoline(self, object fileno, bint write, object timeout,
+                            object timeout_exc, object mark_as_closed)
+
     # -- internals (not hooks) -------------------------------------------------
     cdef int _grow(self, int fd) except -1
     cdef int _fire(self, FdListener listener) except -1
@@ -155,17 +167,7 @@ cdef class BaseHub:
     cdef int _timer_canceled(self) except -1
     cdef int _prepare_timers(self) except -1
     cdef int _fire_timers(self, double when) except -1
-    cdef object _handoff(self, object cur)
-
-    # trampoline() in C: park the current greenthread until fileno is ready
-    # (write: for writing), TimeoutError-like timeout_exc after timeout
-    # seconds (None: never), IOClosed if the fd is closed meanwhile.
-    cdef object _trampoline(self, object fileno, bint write, object timeout,
-                            object timeout_exc, object mark_as_closed)
-    # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
-    cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
-    # switch() in C.
-    cdef object _switch(self)
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
+    cdef object _handoff(self, object cur)
     cdef int _loop_wait(self, double seconds) except -1

@@ -20,7 +20,7 @@ import greenlet as _greenlet_mod
 
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.list cimport PyList_GET_ITEM
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.string cimport memset
@@ -924,7 +924,6 @@ cdef class BaseHub:
         self._prepare_timers()
 
     cdef int _fire_timers(self, double when) except -1:
-        cdef TimerEntry last
         cdef PyObject *ptr
         while self._heap_len:
             if when < self._heap[0].deadline:
