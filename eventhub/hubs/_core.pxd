@@ -119,6 +119,10 @@ cdef class BaseHub:
     cdef public object lclass
     cdef bint _firing                  # the loop is suspended inside _fire_timers
     cdef double _firing_when           # ... firing the timers due at this time
+    # While _trampoline adds a listener for an object that owns the fd (a
+    # socket): that object.  A backend may trust a registration it made for
+    # the same still-open owner without re-validating it with the kernel.
+    cdef object _io_owner
 
     # -- HOOK: the poller's interest in fd changed (a primary listener was
     # added or removed).  Read the new interest with _interest(fd).  Raise
@@ -154,9 +158,10 @@ cdef class BaseHub:
     cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
     # trampoline() in C: park the current greenthread until fileno is ready
     # (write: for writing); timeout_exc after timeout seconds (None: never);
-    # IOClosed if the fd is closed meanwhile.
+    # IOClosed if the fd is closed meanwhile.  owner: the object whose
+    # fileno() fileno is (see _io_owner), or None.
     cdef object _trampoline(self, object fileno, bint write, object timeout,
-                            object timeout_exc, object mark_as_closed)
+                            object timeout_exc, object mark_as_closed, object owner)
 
     # -- internals (not hooks) -------------------------------------------------
     cdef int _grow(self, int fd) except -1

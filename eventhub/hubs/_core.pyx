@@ -740,7 +740,7 @@ cdef class BaseHub:
         self.lclass = DebugListener if value else FdListener
 
     cdef object _trampoline(self, object fileno, bint write, object timeout,
-                            object timeout_exc, object mark_as_closed):
+                            object timeout_exc, object mark_as_closed, object owner):
         cdef Timer timer = None
         current = getcurrent()
         if self.greenlet is current:
@@ -748,7 +748,11 @@ cdef class BaseHub:
         if timeout is not None:
             timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
         try:
-            listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+            self._io_owner = owner
+            try:
+                listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+            finally:
+                self._io_owner = None
             try:
                 return self.switch()
             finally:
