@@ -28,7 +28,8 @@ def sleep(seconds: float = 0) -> None:
     try:
         hub.switch()  # raises RuntimeError if called from the hub's own greenlet
     finally:
-        timer.cancel()
+        if not timer.called:  # woken early (a kill, a Timeout): drop the timer
+            timer.cancel()
 
 
 #: The reference ``sleep`` above; ``sleep`` is its compiled twin
