@@ -28,20 +28,17 @@ def sleep(seconds=0):
     hub = getattr(_local, "hub", None)
     if hub is None:
         hub = _get_hub()
-    current = getcurrent()
     if not isinstance(hub, BaseHub):  # a pure or third-party hub: the reference steps
-        if current is hub.greenlet:
-            raise RuntimeError("sleep() was called from the hub's own greenlet (MAINLOOP); call it from a greenthread")
-        t = hub.schedule_call_global(seconds, current.switch)
+        t = hub.schedule_call_global(seconds, getcurrent().switch)
         try:
             hub.switch()
         finally:
-            t.cancel()
+            if not t.called:
+                t.cancel()
         return
-    if current is hub.greenlet:
-        raise RuntimeError("sleep() was called from the hub's own greenlet (MAINLOOP); call it from a greenthread")
-    timer = (<BaseHub>hub)._schedule_global(seconds, current.switch, ())
+    timer = (<BaseHub>hub)._schedule_global(seconds, getcurrent().switch, ())
     try:
-        (<BaseHub>hub)._switch()
+        (<BaseHub>hub)._switch()  # raises RuntimeError if called from the hub's own greenlet
     finally:
-        timer._cancel()
+        if not timer.called:  # woken early (a kill, a Timeout): drop the timer
+            timer._cancel()
