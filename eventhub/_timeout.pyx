@@ -61,8 +61,8 @@ cdef class Timeout(BaseException):
         if timer is None:
             return False
         if type(timer) is Timer:
-            return not (<Timer>timer).called and (<Timer>timer)._scheduled == (<Timer>timer)._scheduled
-        return timer.pending
+            return not (<Timer>timer).called
+        return not timer.called  # hub timers are always scheduled
 
     def cancel(self):
         """Stop the timeout if pending; safe to call more than once."""

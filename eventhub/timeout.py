@@ -47,7 +47,7 @@ class Timeout(BaseException):
     def pending(self) -> bool:
         """True while the timeout is scheduled and has not fired."""
         timer = self.timer
-        return timer is not None and timer.pending
+        return timer is not None and not timer.called  # hub timers are always scheduled
 
     def cancel(self) -> None:
         """Stop the timeout if pending; safe to call more than once."""

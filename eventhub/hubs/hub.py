@@ -423,6 +423,7 @@ class BaseHub:
             heapq.heapify(self.timers)
 
     def prepare_timers(self) -> None:
+        """Move the timers added since the last pass into the queue proper."""
         heappush = heapq.heappush
         timers = self.timers
         for item in self.next_timers:
