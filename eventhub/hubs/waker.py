@@ -23,10 +23,14 @@ class Waker:
 
     __slots__ = ("_rfd", "_wfd", "_eventfd")
 
+    _rfd: int
+    _wfd: int
+    _eventfd: bool
+
     def __init__(self) -> None:
         eventfd = getattr(os, "eventfd", None)
         if eventfd is not None:
-            fd = eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+            fd: int = eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
             self._rfd = self._wfd = fd
             self._eventfd = True
         else:
