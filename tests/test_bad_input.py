@@ -163,8 +163,8 @@ def test_delay_rules(hub: Any) -> None:
     import fractions
 
     fired: list[str] = []
-    hub.schedule_call_global(fractions.Fraction(1, 1000), fired.append, "fraction")
+    hub.schedule_call_global(fractions.Fraction(1, 20), fired.append, "fraction")
     hub.schedule_call_global(-1e300, fired.append, "very negative")
     hub.schedule_call_global(0, fired.append, "zero")
-    eventhub.sleep(0.02)
+    eventhub.sleep(0.2)
     assert fired == ["very negative", "zero", "fraction"]
