@@ -1,13 +1,15 @@
 """Model-based test: random add / remove / send / schedule / cancel / fire /
 close / fd-reuse sequences on every hub, checked against a small model.
 
-The model knows, for each open socket pair, the live reader (if any) and
-whether data is pending; and which timers are pending.  After every ``fire``
-(exactly one loop pass with a zero-timeout poll) the hub must have: fired
-each due timer once, in scheduling order, and no cancelled or far one; called
-back every reader with pending data and no other; thrown IOClosed once into
-every listener whose fd was closed or reused; and report exactly the model's
-readers.
+The model knows, for each open socket pair, its readers (the primary first,
+then those queued behind it when multiple readers are allowed), its writer
+(a socket pair is always writable) and whether data is pending; and which
+timers are pending.  After every ``fire`` (exactly one loop pass with a
+zero-timeout poll) the hub must have: fired each due timer once, in
+scheduling order, and no cancelled or far one; called back the primary
+reader of every pair with pending data, every writer, and nobody else;
+thrown IOClosed once into every listener whose fd was closed or reused; and
+report exactly the model's primaries.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 import eventhub
 from eventhub import hubs
@@ -32,8 +41,12 @@ FAR = 1000.0  # a timer this far away never fires during a test
 class Pair:
     a: socket.socket
     b: socket.socket
-    reader: Any = None  # the live listener on a, if any
+    readers: list[Any] = field(default_factory=list)  # primary first, then the queue
+    writer: Any = None
     pending: bool = False  # data sent to a and not read
+
+    def listeners(self) -> list[Any]:
+        return self.readers + ([self.writer] if self.writer is not None else [])
 
 
 @dataclass
@@ -57,6 +70,12 @@ def make_machine(hub_class: Any) -> type[RuleBasedStateMachine]:
             self.far: dict[int, Any] = {}
             self.timers: dict[int, Any] = {}
             self.expect_throws: set[int] = set()
+            self.multi = False
+
+        @initialize(multi=st.booleans())
+        def choose_reader_policy(self, multi: bool) -> None:
+            self.multi = multi
+            self.hub.prevent_multiple_readers = not multi
 
         def next_id(self) -> int:
             self.ids += 1
@@ -75,25 +94,41 @@ def make_machine(hub_class: Any) -> type[RuleBasedStateMachine]:
             hubs.notify_opened(a.fileno())  # harmless when the number is new
             self.pairs.append(Pair(a, b))
 
+        def listen(self, pair: Pair, evtype: str) -> tuple[int, Any]:
+            lid = self.next_id()
+            events = self.events
+            listener = self.hub.add(evtype, pair.a, lambda fd: events.reads.append(lid), self.thrower(lid), None)
+            self.listener_ids[id(listener)] = lid
+            return lid, listener
+
         @precondition(lambda self: self.pairs)
         @rule(i=st.integers(0, MAX_PAIRS))
         def add_reader(self, i: int) -> None:
             pair = self.pick(i)
-            lid = self.next_id()
-            events = self.events
-            if pair.reader is not None:
+            if pair.readers and not self.multi:
                 try:
-                    self.hub.add(self.hub.READ, pair.a, lambda fd: events.reads.append(lid), self.thrower(lid), None)
+                    self.listen(pair, self.hub.READ)
                 except RuntimeError as e:
                     assert "second simultaneous read" in str(e).lower()
                 else:
                     raise AssertionError("a second reader was accepted")
                 return
-            listener = self.hub.add(
-                self.hub.READ, pair.a, lambda fd: events.reads.append(lid), self.thrower(lid), None
-            )
-            self.listener_ids[id(listener)] = lid
-            pair.reader = listener
+            pair.readers.append(self.listen(pair, self.hub.READ)[1])
+
+        @precondition(lambda self: self.pairs)
+        @rule(i=st.integers(0, MAX_PAIRS))
+        def add_writer(self, i: int) -> None:
+            pair = self.pick(i)
+            if pair.writer is None:
+                pair.writer = self.listen(pair, self.hub.WRITE)[1]
+
+        @precondition(lambda self: any(p.writer is not None for p in self.pairs))
+        @rule(i=st.integers(0, MAX_PAIRS))
+        def remove_writer(self, i: int) -> None:
+            with_writer = [p for p in self.pairs if p.writer is not None]
+            pair = with_writer[i % len(with_writer)]
+            self.hub.remove(pair.writer)
+            pair.writer = None
 
         def thrower(self, lid: int) -> Any:
             events = self.events
@@ -104,15 +139,16 @@ def make_machine(hub_class: Any) -> type[RuleBasedStateMachine]:
 
             return tb
 
-        @precondition(lambda self: any(p.reader is not None for p in self.pairs))
-        @rule(i=st.integers(0, MAX_PAIRS), twice=st.booleans())
-        def remove_reader(self, i: int, twice: bool) -> None:
-            with_reader = [p for p in self.pairs if p.reader is not None]
+        @precondition(lambda self: any(p.readers for p in self.pairs))
+        @rule(i=st.integers(0, MAX_PAIRS), j=st.integers(0, 3), twice=st.booleans())
+        def remove_reader(self, i: int, j: int, twice: bool) -> None:
+            """Remove the primary (a queued reader is promoted) or a queued one."""
+            with_reader = [p for p in self.pairs if p.readers]
             pair = with_reader[i % len(with_reader)]
-            self.hub.remove(pair.reader)
+            listener = pair.readers.pop(j % len(pair.readers))
+            self.hub.remove(listener)
             if twice:
-                self.hub.remove(pair.reader)  # a spent listener: no-op
-            pair.reader = None
+                self.hub.remove(listener)  # a spent listener: no-op
 
         @precondition(lambda self: self.pairs)
         @rule(i=st.integers(0, MAX_PAIRS))
@@ -144,8 +180,8 @@ def make_machine(hub_class: Any) -> type[RuleBasedStateMachine]:
             pair = self.pick(i)
             self.pairs.remove(pair)
             fd = pair.a.fileno()
-            if pair.reader is not None:
-                self.expect_throws.add(self.listener_ids[id(pair.reader)])
+            for listener in pair.listeners():
+                self.expect_throws.add(self.listener_ids[id(listener)])
             if behind_back:
                 pair.a.close()
                 pair.b.close()
@@ -197,22 +233,22 @@ def make_machine(hub_class: Any) -> type[RuleBasedStateMachine]:
             self.due = []
             assert sorted(self.events.throws) == sorted(self.expect_throws)
             self.expect_throws = set()
-            expected_reads = {self.listener_ids[id(p.reader)] for p in self.pairs if p.reader is not None and p.pending}
-            assert set(self.events.reads) == expected_reads
+            expected = {self.listener_ids[id(p.readers[0])] for p in self.pairs if p.readers and p.pending}
+            expected |= {self.listener_ids[id(p.writer)] for p in self.pairs if p.writer is not None}
+            assert set(self.events.reads) == expected
 
         @invariant()
         def readers_match(self) -> None:
-            live = {id(p.reader) for p in self.pairs if p.reader is not None}
-            assert {id(x) for x in self.hub.get_readers()} == live
-            assert self.hub.get_writers() == []
+            assert {id(x) for x in self.hub.get_readers()} == {id(p.readers[0]) for p in self.pairs if p.readers}
+            assert {id(x) for x in self.hub.get_writers()} == {id(p.writer) for p in self.pairs if p.writer is not None}
             assert self.hub.get_timers_count() >= len(self.due) + len(self.far)
 
         def teardown(self) -> None:
             for tid in list(self.timers):
                 self.timers.pop(tid).cancel()
             for pair in self.pairs:
-                if pair.reader is not None:
-                    self.hub.remove(pair.reader)
+                for listener in pair.listeners():
+                    self.hub.remove(listener)
                 pair.a.close()
                 pair.b.close()
             hubs.use_hub(hub_class)
@@ -224,7 +260,7 @@ def test_hub_matches_model(hub_class: Any) -> None:
     run_state_machine_as_test(
         make_machine(hub_class),
         settings=settings(
-            max_examples=40,
+            max_examples=100,
             stateful_step_count=40,
             deadline=None,
             suppress_health_check=list(HealthCheck),
