@@ -88,9 +88,9 @@ cdef inline double _as_delay(object seconds) except? -1.0:
 
 
 cdef inline object _as_fileno(object fd):
-    if type(fd) is int and fd >= 0:
+    if type(fd) is int and 0 <= fd <= INT_MAX:
         return fd
-    return _as_fileno_slow(fd)
+    return _as_fileno_slow(fd)  # the reference's checks and error messages
 
 
 cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
@@ -507,7 +507,7 @@ cdef class BaseHub:
     # -- listeners -------------------------------------------------------------
 
     cdef int _accept_fd(self, object fileno) except -1:
-        cdef int fd = fileno  # OverflowError beyond a C int, like the pure hub
+        cdef int fd = fileno  # as_fileno() refused anything beyond a C int
         # Never trust an fd number: the slot table only grows for open fds,
         # so its size stays bounded by the process's real descriptors.
         if fd >= self._nslots and fcntl(fd, F_GETFD) == -1:

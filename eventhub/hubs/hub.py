@@ -32,6 +32,9 @@ WRITE = "write"
 
 _INF = math.inf
 
+#: The largest number a file descriptor (a C int) can have.
+MAX_FD = 2**31 - 1
+
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
 
@@ -53,6 +56,8 @@ def as_fileno(fd: Any) -> int:
                 raise TypeError(f"expected a file descriptor (int) or an object with fileno(), got {type(fd).__name__}")
     if fd < 0:
         raise ValueError(f"file descriptor cannot be negative: {fd}")
+    if fd > MAX_FD:
+        raise ValueError(f"file descriptor out of range: {fd}")
     return fd
 
 
