@@ -6,8 +6,8 @@ readable with ``wake()``; the hub watches it like any fd, so a ``wait()``
 blocked in the kernel returns at once.  ``run_calls`` runs, on the hub's own
 thread, the functions other threads queued.
 
-Both variants of every hub use this module: the compiled core only calls
-these methods once per cross-thread call or loop pass, never per event.
+Both variants of every hub use this module.  Its cost to a loop that gets
+no cross-thread calls is one emptiness test of the call queue per pass.
 """
 
 from __future__ import annotations
