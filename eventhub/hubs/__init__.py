@@ -23,6 +23,7 @@ __all__ = [
     "COMPILED",
     "HubError",
     "IOClosed",
+    "NO_EXTENSIONS",
     "VARIANT",
     "get_default_hub",
     "get_hub",

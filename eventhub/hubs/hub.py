@@ -46,9 +46,10 @@ def as_fileno(fd: Any) -> int:
                 fd = int(fd)
             else:
                 raise TypeError(f"expected a file descriptor (int) or an object with fileno(), got {type(fd).__name__}")
-    if fd < 0:
-        raise ValueError(f"file descriptor cannot be negative: {fd}")
-    return fd
+    number: int = fd
+    if number < 0:
+        raise ValueError(f"file descriptor cannot be negative: {number}")
+    return number
 
 
 def as_delay(seconds: Any) -> float:
@@ -278,10 +279,10 @@ class BaseHub:
             for listener in self.secondaries[evtype].pop(fileno, ()):
                 self.closed.append(listener)
                 listener.defang()
-            listener = self.listeners[evtype].pop(fileno, None)
-            if listener is not None:
-                self.closed.append(listener)
-                listener.defang()
+            primary = self.listeners[evtype].pop(fileno, None)
+            if primary is not None:
+                self.closed.append(primary)
+                primary.defang()
         try:
             self._update_interest(fileno)
         except OSError:
