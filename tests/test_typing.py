@@ -22,6 +22,7 @@ from eventhub import hubs
 pytest.importorskip("mypy", reason="mypy is not installed (the tox env 'mypy' runs these tests)")
 
 PROGRAMS = Path(__file__).parent / "typing"
+README = Path(__file__).parent.parent / "README.md"
 STUBS = Path(__file__).parent.parent / "stubs" / "eventhub"
 EXPECTED = re.compile(r"#\s*error:\s*\[([a-z-]+)\]\s*$")
 REPORTED = re.compile(r"^[^:]+:(\d+): error: .*\[([a-z-]+)\]$")
@@ -37,6 +38,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("typing")
     for program in PROGRAMS.glob("*.py"):
         shutil.copy(program, work)
+    (echo_example,) = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if "net.serve" in b]
+    (work / "readme_example.py").write_text(echo_example)
     package = Path(eventhub.__file__).parent
     if not _installed_with_stubs(package):
         if not STUBS.is_dir():
@@ -63,6 +66,11 @@ def test_user_program_passes_strict(workdir: Path) -> None:
     status, output = run_mypy(workdir, "user_program.py")
     assert status == 0, output
     assert "type: ignore" not in (PROGRAMS / "user_program.py").read_text()
+
+
+def test_readme_example_passes_strict(workdir: Path) -> None:
+    status, output = run_mypy(workdir, "readme_example.py")
+    assert status == 0, output
 
 
 def test_user_mistakes_are_reported(workdir: Path) -> None:
