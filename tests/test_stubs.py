@@ -30,7 +30,10 @@ def test_compiled_module_has_a_stub(pyx: Path) -> None:
 
 @pytest.mark.parametrize("pyx", COMPILED, ids=module_name)
 def test_compiled_module_is_stubtested(pyx: Path) -> None:
-    assert module_name(pyx) in stubtest_modules(), f"add {module_name(pyx)} to tox.ini's stubtest command"
+    """Listed in the stubtest command, itself or a package stubtest recurses into."""
+    name = module_name(pyx)
+    covered = any(name == listed or name.startswith(listed + ".") for listed in stubtest_modules())
+    assert covered, f"add {name} to tox.ini's stubtest command"
 
 
 def test_stubs_describe_existing_modules() -> None:
