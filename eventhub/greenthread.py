@@ -24,14 +24,12 @@ def sleep(seconds: float = 0) -> None:
     for I/O once before this one continues.
     """
     hub = get_hub()
-    current = getcurrent()
-    if current is hub.greenlet:
-        raise RuntimeError("sleep() was called from the hub's own greenlet (MAINLOOP); call it from a greenthread")
-    timer = hub.schedule_call_global(seconds, current.switch)
+    timer = hub.schedule_call_global(seconds, getcurrent().switch)
     try:
-        hub.switch()
+        hub.switch()  # raises RuntimeError if called from the hub's own greenlet
     finally:
-        timer.cancel()
+        if not timer.called:  # woken early (a kill, a Timeout): drop the timer
+            timer.cancel()
 
 
 class GreenThread(greenlet.greenlet, Generic[T]):
