@@ -42,6 +42,8 @@ MODULES = {
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
     "eventhub._net": ["eventhub/_net.pyx"],
+    "eventhub._timeout": ["eventhub/_timeout.pyx"],
+    "eventhub._greenthread": ["eventhub/_greenthread.pyx"],
 }
 
 
