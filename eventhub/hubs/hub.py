@@ -391,7 +391,7 @@ class BaseHub:
         seconds = timer.seconds
         kind = type(seconds)
         if (kind is float or kind is int) and 0 <= seconds < _INF:
-            deadline = self.clock() + seconds  # the common case, validated inline
+            deadline: float = self.clock() + seconds  # the common case, validated inline
         else:
             deadline = self.clock() + as_delay(seconds)
         # Timers added while timers fire wait in next_timers for the next pass;
