@@ -30,6 +30,9 @@ WRITE = "write"
 
 _INF = math.inf
 
+#: The largest number a file descriptor (a C int) can have.
+MAX_FD = 2**31 - 1
+
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
 
@@ -52,6 +55,8 @@ def as_fileno(fd: Any) -> int:
     number: int = fd
     if number < 0:
         raise ValueError(f"file descriptor cannot be negative: {number}")
+    if number > MAX_FD:
+        raise ValueError(f"file descriptor out of range: {number}")
     return number
 
 
