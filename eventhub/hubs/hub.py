@@ -474,7 +474,9 @@ class BaseHub:
                     self.block_detect_post()
                 self.prepare_timers()
                 wakeup_when = self.sleep_until()
-                if wakeup_when is None:
+                if self.closed:
+                    sleep_time = 0.0  # IOClosed is due on the next pass: don't block
+                elif wakeup_when is None:
                     sleep_time = self.default_sleep()
                 else:
                     sleep_time = wakeup_when - self.clock()
