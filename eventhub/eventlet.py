@@ -32,16 +32,43 @@ Importing ``eventhub`` never imports eventlet; importing this module does.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from types import ModuleType
 from typing import Any
 
 try:
-    import eventlet.hubs
-    import eventlet.hubs.hub
+    import eventlet.hubs  # type: ignore[import-untyped]
+    import eventlet.hubs.hub  # type: ignore[import-untyped]
+    import eventlet.patcher  # type: ignore[import-untyped]
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError("eventhub.eventlet adapts eventhub's hubs to eventlet, which is not installed") from e
 
-from eventhub.hubs import epolls, get_default_hub, poll, pyevent, selects
+from eventhub.hubs import get_default_hub
+
+
+def _import_unpatched(name: str) -> ModuleType:
+    """Import a hub backend module as if ``eventlet.monkey_patch()`` had not run yet.
+
+    It has run already when an application calls ``use_hub()`` after
+    monkey-patching: ``select`` then lacks ``epoll`` and ``poll`` and has a
+    green ``select()``, which eventhub's backends bind at import.  So they are
+    imported with eventlet's saved original ``select`` in ``sys.modules``.
+    """
+    if not eventlet.patcher.is_monkey_patched("select"):
+        return importlib.import_module(name)
+    patched = sys.modules["select"]
+    sys.modules["select"] = eventlet.patcher.original("select")
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.modules["select"] = patched
+
+
+epolls = _import_unpatched("eventhub.hubs.epolls")
+poll = _import_unpatched("eventhub.hubs.poll")
+selects = _import_unpatched("eventhub.hubs.selects")
+pyevent = _import_unpatched("eventhub.hubs.pyevent")
 
 __all__ = [
     "UNAVAILABLE",
