@@ -70,17 +70,6 @@ poll = _import_unpatched("eventhub.hubs.poll")
 selects = _import_unpatched("eventhub.hubs.selects")
 pyevent = _import_unpatched("eventhub.hubs.pyevent")
 
-__all__ = [
-    "UNAVAILABLE",
-    "EventletHubMixin",
-    "EpollHub",
-    "Hub",
-    "LibeventHub",
-    "PollHub",
-    "SelectHub",
-    "is_available",
-]
-
 
 class EventletHubMixin:
     """What eventlet expects of a hub beyond eventhub's hub contract.
@@ -145,6 +134,8 @@ globals().update(_ADAPTED)
 #: The backend eventhub's own ``get_default_hub()`` picks, adapted.
 Hub: Any = next(cls for name, cls in _ADAPTED.items() if BACKENDS[name] is get_default_hub())
 
+__all__ = ["BACKENDS", "UNAVAILABLE", "EventletHubMixin", "Hub", "is_available", *_ADAPTED]
+
 
 def __getattr__(name: str) -> Any:
     if name in UNAVAILABLE:
@@ -153,5 +144,5 @@ def __getattr__(name: str) -> Any:
 
 
 def is_available() -> bool:
-    """Eventlet asks this of a hub module; ``Hub`` (at least selects) always exists."""
+    """Eventlet asks this of a hub module: True, as ``Hub`` exists (selects always works)."""
     return Hub is not None
