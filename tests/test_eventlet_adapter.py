@@ -17,7 +17,10 @@ from typing import Any, Iterator
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+import eventhub
+
+#: Where the eventhub under test lives (the source tree, or an installed wheel under tox).
+EVENTHUB_HOME = Path(eventhub.__file__).resolve().parent.parent
 HAVE_EVENTLET = importlib.util.find_spec("eventlet") is not None
 needs_eventlet = pytest.mark.skipif(not HAVE_EVENTLET, reason="eventlet is not installed")
 
@@ -25,8 +28,9 @@ ADAPTER_NAMES = ("EpollHub", "PollHub", "SelectHub", "LibeventHub")
 
 
 def run_python(code: str, **env: str) -> str:
-    """Run ``code`` in a fresh interpreter that imports eventhub from this checkout."""
-    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]), **env)
+    """Run ``code`` in a fresh interpreter that imports the same eventhub as this one."""
+    path = os.pathsep.join(p for p in (str(EVENTHUB_HOME), os.environ.get("PYTHONPATH", "")) if p)
+    full_env = dict(os.environ, PYTHONPATH=path, **env)
     result = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", textwrap.dedent(code)],
         env=full_env, capture_output=True, text=True, timeout=60,
