@@ -23,14 +23,12 @@ def sleep(seconds: float = 0) -> None:
     for I/O once before this one continues.
     """
     hub = get_hub()
-    current = getcurrent()
-    if current is hub.greenlet:
-        raise RuntimeError("sleep() was called from the hub's own greenlet (MAINLOOP); call it from a greenthread")
-    timer = hub.schedule_call_global(seconds, current.switch)
+    timer = hub.schedule_call_global(seconds, getcurrent().switch)
     try:
-        hub.switch()
+        hub.switch()  # raises RuntimeError if called from the hub's own greenlet
     finally:
-        timer.cancel()
+        if not timer.called:  # woken early (a kill, a Timeout): drop the timer
+            timer.cancel()
 
 
 class GreenThread(greenlet.greenlet, Generic[T]):
@@ -50,7 +48,14 @@ class GreenThread(greenlet.greenlet, Generic[T]):
             self._finish(None, e)
         except BaseException as e:
             self._finish(None, e)
-            raise  # the hub prints it: an unhandled error should not pass silently
+            hub = get_hub()
+            if isinstance(e, hub.SYSTEM_EXCEPTIONS):
+                raise  # KeyboardInterrupt/SystemExit: the hub passes them to main
+            # Print it here, not by raising it into our parent, the hub: the
+            # hub would get it wherever it last switched out, and inside an
+            # fd callback that means "remove that descriptor", waking every
+            # other waiter on an fd that has nothing to do with this error.
+            hub.squelch_generic_exception(sys.exc_info())
         else:
             self._finish(result, None)
 

@@ -20,7 +20,7 @@ class Timeout(BaseException):
     """
 
     def __init__(self, seconds: float | None = None, exception: Any = None) -> None:
-        super().__init__(seconds, exception)
+        # BaseException.__new__ already keeps (seconds, exception) as .args.
         self.seconds = seconds
         self.exception = exception
         self.timer: Any = None
@@ -28,7 +28,8 @@ class Timeout(BaseException):
 
     def start(self) -> Timeout:
         """Schedule the timeout; restarting a pending one is an error."""
-        if self.pending:
+        timer = self.timer
+        if timer is not None and timer.pending:
             raise RuntimeError(f"{self!r} is already started; cancel() it first")
         if self.seconds is None:
             self.timer = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import heapq
+import itertools
 import math
 import numbers
 import signal
@@ -27,6 +28,8 @@ from eventhub.hubs.timer import LocalTimer, Timer
 
 READ = "read"
 WRITE = "write"
+
+_INF = math.inf
 
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
@@ -109,6 +112,14 @@ class DebugListener(FdListener):
         return super().__repr__() + "\n" + "".join(self.where_called)
 
 
+def root_greenlet() -> greenlet.greenlet:
+    """The current thread's main greenlet (the one with no parent)."""
+    g = greenlet.getcurrent()
+    while g.parent is not None:
+        g = g.parent
+    return g
+
+
 def _alarm_handler(signum: int, frame: Any) -> None:
     raise RuntimeError("Blocking detector ALARMED at" + "".join(traceback.format_stack(frame)))
 
@@ -134,7 +145,7 @@ class BaseHub:
         self.running = False
         self.timers: list[tuple[float, int, Any]] = []
         self.next_timers: list[tuple[float, int, Any]] = []
-        self._timer_seq = 0
+        self._timer_seq = itertools.count()
         self.timers_canceled = 0
         self.lclass: type[FdListener] = FdListener
         self.debug_exceptions = True
@@ -147,10 +158,14 @@ class BaseHub:
 
     @property
     def greenlet(self) -> greenlet.greenlet:
-        """The MAINLOOP greenlet, created on first use; its parent is its creator."""
+        """The MAINLOOP greenlet, created on first use.
+
+        Its parent is the thread's root greenlet, whoever touched it first, so
+        the loop's end and KeyboardInterrupt/SystemExit reach the main greenlet.
+        """
         g = self._greenlet
         if g is None:
-            g = self._greenlet = greenlet.greenlet(self.run)
+            g = self._greenlet = greenlet.greenlet(self.run, root_greenlet())
         return g
 
     @greenlet.setter
@@ -168,9 +183,11 @@ class BaseHub:
     def switch(self) -> Any:
         """Park the current greenlet and run the loop until someone switches back."""
         cur = greenlet.getcurrent()
-        self.ensure_greenlet()
         loop = self._greenlet
-        assert loop is not None
+        if loop is None or loop.dead:
+            self.ensure_greenlet()
+            loop = self._greenlet
+            assert loop is not None
         if cur is loop:
             raise RuntimeError(
                 "a blocking call (sleep, trampoline, wait, ...) was made from the hub's own "
@@ -313,7 +330,14 @@ class BaseHub:
         """Throw IOClosed into the greenthread of one obsoleted listener."""
         listener = self.closed.pop()
         if not listener.greenlet.dead:
-            listener.tb(self.IOClosed(errno.ENOTCONN, "Operation on closed file"))
+            try:
+                listener.tb(self.IOClosed(errno.ENOTCONN, "Operation on closed file"))
+            except self.SYSTEM_EXCEPTIONS:
+                raise
+            except BaseException:
+                # The greenthread did not handle it and died: its error ends
+                # here (printed), like one raised from a timer or fd callback.
+                self.squelch_generic_exception(sys.exc_info())
 
     def _update_interest(self, fileno: int) -> None:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
@@ -376,10 +400,15 @@ class BaseHub:
 
     def add_timer(self, timer: Any) -> float:
         """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
-        deadline = self.clock() + as_delay(timer.seconds)
-        self._timer_seq += 1
-        # Timers added while timers fire wait in next_timers for the next pass.
-        self.next_timers.append((deadline, self._timer_seq, timer))
+        seconds = timer.seconds
+        kind = type(seconds)
+        if (kind is float or kind is int) and 0 <= seconds < _INF:
+            deadline = self.clock() + seconds  # the common case, validated inline
+        else:
+            deadline = self.clock() + as_delay(seconds)
+        # Timers added while timers fire wait in next_timers for the next pass;
+        # the sequence number keeps equal deadlines in scheduling order.
+        self.next_timers.append((deadline, next(self._timer_seq), timer))
         if isinstance(timer, Timer):
             timer.scheduled_time = deadline
             timer._hub = self
@@ -387,9 +416,11 @@ class BaseHub:
 
     def timer_canceled(self, timer: Any) -> None:
         """Count a cancellation; compact the queues when most entries are dead."""
-        self.timers_canceled += 1
+        canceled = self.timers_canceled = self.timers_canceled + 1
+        if 2 * canceled <= COMPACT_MIN_TIMERS:
+            return  # too few to matter: skip counting the queues
         total = len(self.timers) + len(self.next_timers)
-        if total > COMPACT_MIN_TIMERS and total <= 2 * self.timers_canceled:
+        if total > COMPACT_MIN_TIMERS and total <= 2 * canceled:
             self.timers_canceled = 0
             self.timers = [t for t in self.timers if not t[2].called]
             self.next_timers = [t for t in self.next_timers if not t[2].called]
@@ -474,8 +505,8 @@ class BaseHub:
                     self.block_detect_post()
                 self.prepare_timers()
                 wakeup_when = self.sleep_until()
-                if self.closed:
-                    sleep_time = 0.0  # IOClosed is due on the next pass: don't block
+                if self.closed or self.stopping:
+                    sleep_time = 0.0  # IOClosed is due / abort() asked: don't block
                 elif wakeup_when is None:
                     sleep_time = self.default_sleep()
                 else:
