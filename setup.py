@@ -1,5 +1,108 @@
-"""Build script: only the (optional) Cython extensions live here; metadata is in pyproject.toml."""
+"""Build script for the optional Cython extensions; metadata is in pyproject.toml.
+
+Environment:
+  EVENTHUB_NO_EXTENSIONS=1       build nothing: a pure-Python install.
+  EVENTHUB_REQUIRE_EXTENSIONS=1  a failed extension build is an error (CI).
+Otherwise a failed build (no compiler, no Cython) leaves the pure-Python hubs
+and prints one warning line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
-setup()
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+NO_EXTENSIONS = _flag("EVENTHUB_NO_EXTENSIONS")
+REQUIRE_EXTENSIONS = _flag("EVENTHUB_REQUIRE_EXTENSIONS")
+
+#: One set of directives for every module.
+DIRECTIVES = {
+    "language_level": 3,
+    "embedsignature": True,
+    "auto_pickle": False,
+    "binding": True,
+    "cdivision": True,
+    "initializedcheck": False,
+}
+
+#: extension name -> sources; all share the C declarations in eventhub/includes.
+MODULES = {
+    "eventhub.hubs._core": ["eventhub/hubs/_core.pyx"],
+    "eventhub.hubs._epoll": ["eventhub/hubs/_epoll.pyx"],
+    "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
+    "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
+    "eventhub._net": ["eventhub/_net.pyx"],
+    "eventhub._timeout": ["eventhub/_timeout.pyx"],
+    "eventhub._greenthread": ["eventhub/_greenthread.pyx"],
+}
+
+
+def _warn(message: str, fallback: str = "installing the pure-Python hubs only") -> None:
+    sys.stderr.write(f"WARNING: eventhub: {message}; {fallback}\n")
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that turns failed compiles into one warning line unless required."""
+
+    def run(self) -> None:
+        self.failed: list[str] = []
+        try:
+            super().run()
+        except Exception as e:
+            if REQUIRE_EXTENSIONS:
+                raise
+            _warn(f"could not build the C extensions ({type(e).__name__}: {e})")
+            return
+        if self.failed:
+            _warn(f"could not compile {', '.join(self.failed)}", "their pure-Python twins are used")
+
+    def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().build_extension(ext)
+        except Exception:
+            if REQUIRE_EXTENSIONS:
+                raise
+            self.failed.append(ext.name)
+
+
+def extensions() -> list:  # type: ignore[type-arg]
+    if NO_EXTENSIONS:
+        return []
+    try:
+        import greenlet
+        from Cython.Build import cythonize
+        from setuptools import Extension
+    except ImportError as e:
+        if REQUIRE_EXTENSIONS:
+            raise
+        _warn(f"Cython or greenlet is missing ({e})")
+        return []
+    include = [os.path.dirname(greenlet.__file__)]
+    exts = [Extension(name, sources, include_dirs=include) for name, sources in MODULES.items()]
+    try:
+        built = cythonize(exts, compiler_directives=DIRECTIVES, include_path=["."])
+    except Exception as e:
+        if REQUIRE_EXTENSIONS:
+            raise
+        _warn(f"Cython failed ({e})")
+        return []
+    # cythonize() returns new Extension objects: mark these optional.
+    for ext in built:
+        ext.optional = not REQUIRE_EXTENSIONS
+    return built
+
+
+setup(
+    ext_modules=extensions(),
+    cmdclass={"build_ext": OptionalBuildExt},
+    # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx.
+    exclude_package_data={"": ["*.c", "*.pyx", "*.html"]},
+)

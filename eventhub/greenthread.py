@@ -10,6 +10,7 @@ from greenlet import GreenletExit, getcurrent
 
 from eventhub.event import Event
 from eventhub.hubs import get_hub
+from eventhub.hubs._variant import load_compiled
 
 T = TypeVar("T")
 
@@ -29,6 +30,14 @@ def sleep(seconds: float = 0) -> None:
     finally:
         if not timer.called:  # woken early (a kill, a Timeout): drop the timer
             timer.cancel()
+
+
+#: The reference ``sleep`` above; ``sleep`` is its compiled twin
+#: (eventhub/_greenthread.pyx) when built.
+pure_sleep = sleep
+_compiled: Any = load_compiled("_greenthread", package="eventhub")
+if _compiled is not None:
+    sleep = _compiled.sleep  # noqa: F811
 
 
 class GreenThread(greenlet.greenlet, Generic[T]):

@@ -16,6 +16,10 @@ from typing import Any, Callable
 
 from eventhub.greenthread import GreenThread, spawn
 from eventhub.hubs import IOClosed, notify_close, trampoline
+from eventhub.hubs._variant import load_compiled
+
+#: The compiled recv/send fast path (eventhub/_net.pyx), or None.
+_fast: Any = load_compiled("_net", package="eventhub")
 
 __all__ = ["GreenSocket", "StopServe", "connect", "listen", "serve", "socketpair"]
 
@@ -148,6 +152,8 @@ class GreenSocket:
     # -- receiving --------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if _fast is not None:
+            return _fast.recv(self, bufsize, flags)  # type: ignore[no-any-return]
         while True:
             try:
                 return self._sock.recv(bufsize, flags)
@@ -155,6 +161,8 @@ class GreenSocket:
                 self._wait(read=True)
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        if _fast is not None:
+            return _fast.recv_into(self, buffer, nbytes, flags)  # type: ignore[no-any-return]
         while True:
             try:
                 return self._sock.recv_into(buffer, nbytes, flags)
@@ -178,6 +186,8 @@ class GreenSocket:
     # -- sending ----------------------------------------------------------------
 
     def send(self, data: Any, flags: int = 0) -> int:
+        if _fast is not None:
+            return _fast.send(self, data, flags)  # type: ignore[no-any-return]
         while True:
             try:
                 return self._sock.send(data, flags)
@@ -186,6 +196,9 @@ class GreenSocket:
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         """Send everything; a peer that goes away raises (BrokenPipeError, ...)."""
+        if _fast is not None:
+            _fast.sendall(self, data, flags)
+            return
         view = memoryview(data).cast("B")
         sent = 0
         total = len(view)

@@ -8,6 +8,7 @@ from typing import Any
 from greenlet import getcurrent
 
 from eventhub.hubs import get_hub
+from eventhub.hubs._variant import load_compiled
 
 
 class Timeout(BaseException):
@@ -46,7 +47,7 @@ class Timeout(BaseException):
     def pending(self) -> bool:
         """True while the timeout is scheduled and has not fired."""
         timer = self.timer
-        return timer is not None and timer.pending
+        return timer is not None and not timer.called  # hub timers are always scheduled
 
     def cancel(self) -> None:
         """Stop the timeout if pending; safe to call more than once."""
@@ -80,3 +81,14 @@ class Timeout(BaseException):
     ) -> bool:
         self.cancel()
         return value is self and self.exception is False
+
+
+#: The reference implementation above; ``Timeout`` is its compiled twin
+#: (eventhub/_timeout.pyx) when built.
+PureTimeout = Timeout
+_compiled: Any = load_compiled("_timeout", package="eventhub")
+CompiledTimeout: Any = _compiled.Timeout if _compiled is not None else None
+if CompiledTimeout is not None:
+    Timeout = CompiledTimeout  # type: ignore[misc]
+#: "compiled" or "pure": which one ``Timeout`` is.
+VARIANT: str = "compiled" if Timeout is CompiledTimeout else "pure"

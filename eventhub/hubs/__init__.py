@@ -14,16 +14,19 @@ from typing import Any, Callable
 
 from greenlet import getcurrent
 
-from eventhub.hubs._variant import NO_EXTENSIONS
+from eventhub.hubs._variant import NO_EXTENSIONS, variant_of
 from eventhub.hubs.errors import HubError, IOClosed
 
 __all__ = [
     "BUILTIN_HUBS",
     "DEFAULT_ORDER",
+    "COMPILED",
     "HubError",
     "IOClosed",
+    "VARIANT",
     "get_default_hub",
     "get_hub",
+    "hub_variant",
     "notify_close",
     "notify_opened",
     "trampoline",
@@ -39,6 +42,23 @@ DEFAULT_ORDER = ("epolls", "poll", "selects")
 NO_EXTENSIONS = NO_EXTENSIONS
 
 _local = threading.local()
+
+
+def hub_variant(hub: Any = None) -> str:
+    """``"compiled"`` or ``"pure"``: the variant of a hub (anything ``use_hub()``
+    accepts, or an instance); None means the hub ``use_hub(None)`` would choose."""
+    if hub is None or isinstance(hub, (str, ModuleType)):
+        hub = resolve_hub(hub)
+    return variant_of(hub)
+
+
+def __getattr__(name: str) -> Any:
+    # COMPILED / VARIANT are computed on first use: they import the backends.
+    if name == "VARIANT":
+        return hub_variant()
+    if name == "COMPILED":
+        return hub_variant() == "compiled"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_default_hub() -> ModuleType:

@@ -10,7 +10,7 @@ import select
 import sys
 from typing import Any, Callable
 
-from eventhub.hubs._variant import load_compiled
+from eventhub.hubs._variant import load_compiled, variant_of
 from eventhub.hubs.hub import READ, WRITE, BaseHub
 
 _EPOLL = getattr(select, "epoll", None)
@@ -94,3 +94,5 @@ class PureHub(BaseHub):
 _compiled: Any = load_compiled("_epoll")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
 Hub: Any = CompiledHub if CompiledHub is not None else PureHub
+#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
+VARIANT: str = variant_of(Hub)

@@ -31,6 +31,9 @@ WRITE = "write"
 
 _INF = math.inf
 
+#: The largest number a file descriptor (a C int) can have.
+MAX_FD = 2**31 - 1
+
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
 
@@ -52,6 +55,8 @@ def as_fileno(fd: Any) -> int:
                 raise TypeError(f"expected a file descriptor (int) or an object with fileno(), got {type(fd).__name__}")
     if fd < 0:
         raise ValueError(f"file descriptor cannot be negative: {fd}")
+    if fd > MAX_FD:
+        raise ValueError(f"file descriptor out of range: {fd}")
     return fd
 
 
@@ -427,6 +432,7 @@ class BaseHub:
             heapq.heapify(self.timers)
 
     def prepare_timers(self) -> None:
+        """Move the timers added since the last pass into the queue proper."""
         heappush = heapq.heappush
         timers = self.timers
         for item in self.next_timers:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventhub.hubs._variant import NO_EXTENSIONS, load_compiled
+from eventhub.hubs._variant import NO_EXTENSIONS, load_compiled, variant_of
 
 _compiled: Any = load_compiled("_libevent")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
@@ -28,3 +28,5 @@ def _why_unavailable() -> str:
         "the libevent extension was not built or libevent 2.1 was not found; "
         "install it (Debian: apt-get install libevent-2.1-7) and reinstall eventhub"
     )
+#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
+VARIANT: str = variant_of(Hub)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import select
 from typing import Any
 
-from eventhub.hubs._variant import load_compiled
+from eventhub.hubs._variant import load_compiled, variant_of
 from eventhub.hubs.hub import READ, WRITE, BaseHub
 from eventhub.hubs.poll import check_open
 
@@ -80,3 +80,5 @@ class PureHub(BaseHub):
 _compiled: Any = load_compiled("_select")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
 Hub: Any = CompiledHub if CompiledHub is not None else PureHub
+#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
+VARIANT: str = variant_of(Hub)

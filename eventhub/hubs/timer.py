@@ -37,11 +37,10 @@ class Timer:
         self.called = True
         cb, args, kw = self._cb, self._args, self._kw
         self._cb = self._args = self._kw = None  # drop references now: no cycles
-        assert cb is not None and args is not None
         if kw:
-            cb(*args, **kw)
+            cb(*args, **kw)  # type: ignore[misc]
         else:
-            cb(*args)
+            cb(*args)  # type: ignore[misc]
 
     def cancel(self) -> None:
         """Prevent the callback from running; a no-op if it already ran."""

@@ -1,0 +1,53 @@
+"""``python -m eventhub``: which hub would be chosen, and which backends exist.
+
+Prints the hub ``use_hub(None)`` picks (honouring ``EVENTHUB_HUB``), whether it
+is the compiled or the pure-Python variant, and for every built-in backend
+whether it is available here, compiled and/or pure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import eventhub
+from eventhub import hubs
+
+
+def _describe(hub_class: type) -> str:
+    return f"{hub_class.__module__}.{hub_class.__qualname__}"
+
+
+def main() -> int:
+    print(f"eventhub {eventhub.__version__} on Python {sys.version.split()[0]} ({sys.platform})")
+    print(f"EVENTHUB_NO_EXTENSIONS: {'set: pure-Python only' if hubs.NO_EXTENSIONS else 'not set'}")
+    source = f"EVENTHUB_HUB={os.environ['EVENTHUB_HUB']!r}" if os.environ.get("EVENTHUB_HUB") else "default order"
+    status = 0
+    try:
+        chosen = hubs.resolve_hub(None)
+    except hubs.HubError as e:
+        print(f"chosen hub: none ({source}): {e}")
+        status = 1
+    else:
+        print(f"chosen hub: {_describe(chosen)} ({hubs.hub_variant(chosen)}, {source})")
+    from eventhub import greenthread, net, timeout
+
+    sleep_variant = "pure" if greenthread.sleep is greenthread.pure_sleep else "compiled"
+    net_variant = "compiled" if net._fast is not None else "pure"
+    print(f"sleep: {sleep_variant}; Timeout: {timeout.VARIANT}; socket recv/send: {net_variant}")
+    print("backends:")
+    for name in hubs.BUILTIN_HUBS:
+        module = importlib.import_module(f"eventhub.hubs.{name}")
+        compiled = "yes" if getattr(module, "CompiledHub", None) is not None else "no"
+        pure = "yes" if getattr(module, "PureHub", None) is not None else "no"
+        if module.is_available():
+            state = f"available, runs {module.VARIANT}"
+        else:
+            state = f"unavailable: {module._why_unavailable()}"
+        print(f"  {name:8s} compiled: {compiled:3s} pure: {pure:3s} {state}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

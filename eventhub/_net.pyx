@@ -1,0 +1,172 @@
+"""Compiled fast path of ``eventhub.net``: cooperative recv/send without exceptions.
+
+``GreenSocket.recv``/``recv_into``/``send``/``sendall`` hand over to these
+when built.  They call recv(2)/send(2) on the socket's fd directly, so the
+usual ``EAGAIN`` is an errno, not a ``BlockingIOError`` raised and caught,
+and they wait with the compiled hub's trampoline.  Results and errors match
+the socket module's (OSError subclasses from errno); waiting behaves as
+``GreenSocket._wait`` (timeouts, ``BlockingIOError`` at timeout 0, EBADF for
+a closed socket or one closed while waiting).
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF
+
+from eventhub.hubs._core cimport BaseHub
+from eventhub.includes.posix cimport EAGAIN, EBADF, EINTR, EWOULDBLOCK, errno
+
+import errno as _errno
+
+from eventhub.hubs import IOClosed, get_hub
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t c_recv "recv"(int fd, void *buf, size_t n, int flags)
+    ssize_t c_send "send"(int fd, const void *buf, size_t n, int flags)
+
+cdef extern from "Python.h":
+    PyObject *PyBytes_FromStringAndSize(const char *v, Py_ssize_t n) except NULL
+    char *PyBytes_AS_STRING(PyObject *o)
+    int _PyBytes_Resize(PyObject **o, Py_ssize_t n) except -1
+
+
+cdef int _wait(object gsock, bint write) except -1:
+    """GreenSocket._wait(read=not write), with the compiled trampoline."""
+    timeout = gsock._timeout
+    if timeout == 0.0:
+        raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
+    if gsock._closed:
+        raise OSError(_errno.EBADF, "Bad file descriptor")
+    hub = get_hub()
+    if not isinstance(hub, BaseHub):
+        gsock._wait(not write)
+        return 0
+    try:
+        sock = gsock._sock
+        (<BaseHub>hub)._trampoline(
+            sock, write, timeout, None if timeout is None else TimeoutError("timed out"), None, sock)
+    except IOClosed:
+        raise OSError(_errno.EBADF, "Bad file descriptor (closed while waiting)") from None
+    return 0
+
+
+cdef inline bint _would_block(int err) noexcept:
+    return err == EAGAIN or err == EWOULDBLOCK
+
+
+cdef int _raise_errno(int err) except -1:
+    global errno
+    errno = err
+    PyErr_SetFromErrno(OSError)
+    return -1
+
+
+def recv(gsock, Py_ssize_t bufsize, int flags=0):
+    """``GreenSocket.recv``."""
+    cdef PyObject *buf
+    cdef ssize_t n
+    cdef int err
+    if bufsize < 0:
+        raise ValueError("negative buffersize in recv")
+    sock = gsock._sock
+    while True:
+        buf = PyBytes_FromStringAndSize(NULL, bufsize)
+        n = c_recv(sock.fileno(), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
+        if n >= 0:
+            if n != bufsize:
+                _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
+            result = <object>buf
+            Py_DECREF(result)
+            return result
+        err = errno
+        Py_DECREF(<object>buf)
+        if err == EINTR:
+            PyErr_CheckSignals()
+        elif _would_block(err):
+            _wait(gsock, False)
+        else:
+            _raise_errno(err)
+
+
+def recv_into(gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
+    """``GreenSocket.recv_into``."""
+    cdef Py_buffer view
+    cdef ssize_t n
+    cdef int err
+    if nbytes < 0:
+        raise ValueError("negative buffersize in recv_into")
+    try:
+        PyObject_GetBuffer(buffer, &view, PyBUF_WRITABLE)
+    except BufferError:  # as the socket module words it
+        raise TypeError(
+            f"recv_into() argument 1 must be read-write bytes-like object, not {type(buffer).__name__}"
+        ) from None
+    try:
+        if nbytes == 0:
+            nbytes = view.len
+        elif view.len < nbytes:
+            raise ValueError("buffer too small for requested bytes")
+        sock = gsock._sock
+        while True:
+            n = c_recv(sock.fileno(), view.buf, <size_t>nbytes, flags)
+            if n >= 0:
+                return n
+            err = errno
+            if err == EINTR:
+                PyErr_CheckSignals()
+            elif _would_block(err):
+                _wait(gsock, False)
+            else:
+                _raise_errno(err)
+    finally:
+        PyBuffer_Release(&view)
+
+
+def send(gsock, data, int flags=0):
+    """``GreenSocket.send``."""
+    cdef Py_buffer view
+    cdef ssize_t n
+    cdef int err
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        sock = gsock._sock
+        while True:
+            n = c_send(sock.fileno(), view.buf, <size_t>view.len, flags)
+            if n >= 0:
+                return n
+            err = errno
+            if err == EINTR:
+                PyErr_CheckSignals()
+            elif _would_block(err):
+                _wait(gsock, True)
+            else:
+                _raise_errno(err)
+    finally:
+        PyBuffer_Release(&view)
+
+
+def sendall(gsock, data, int flags=0):
+    """``GreenSocket.sendall``: send everything, waiting as needed."""
+    cdef Py_buffer view
+    cdef ssize_t n
+    cdef Py_ssize_t sent = 0
+    cdef int err
+    data = memoryview(data).cast("B")  # the same checks (and errors) as net.py
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        sock = gsock._sock
+        while sent < view.len:
+            n = c_send(sock.fileno(), <char *>view.buf + sent, <size_t>(view.len - sent), flags)
+            if n >= 0:
+                sent += n
+                continue
+            err = errno
+            if err == EINTR:
+                PyErr_CheckSignals()
+            elif _would_block(err):
+                _wait(gsock, True)
+            else:
+                _raise_errno(err)
+    finally:
+        PyBuffer_Release(&view)

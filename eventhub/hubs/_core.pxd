@@ -1,0 +1,178 @@
+# The compiled core's C-level interface: what another Cython module may
+# cimport to build a hub backend.
+#
+# A backend is a cdef subclass of BaseHub that overrides only the three hooks
+# marked HOOK below; everything else (listeners, timers, the run loop,
+# switching) is the core's.  This interface is STABLE: the hooks, the helpers
+# for backends and the C API keep their names and signatures; anything new is
+# added, never renamed (rebuild backends after updating eventhub).
+#
+#     from eventhub.hubs._core cimport BaseHub, FdState, EV_READ, EV_WRITE
+#
+#     cdef class Hub(BaseHub):
+#         def __init__(self, clock=None):
+#             BaseHub.__init__(self, clock)
+#             ...acquire the poller (raise OSError on failure)...
+#         cdef int _update_interest(self, int fd) except -1: ...
+#         cdef int _forget(self, int fd) except -1: ...
+#         cdef int _wait(self, double seconds) except -1: ...
+#         def destroy(self): ...release the poller...
+#
+# Rules for hooks:
+# - Never keep a FdState pointer, or any borrowed listener, across a call
+#   that can run Python code (_fire_read/_fire_write, remove_descriptor, any
+#   callback): the slot table may be reallocated meanwhile.
+# - fd numbers given to hooks are already bounds-checked against the slot
+#   table (0 <= fd < _nslots) by the core.
+
+from cpython.object cimport PyObject
+
+# Interest bits: which directions have a live (primary) listener on an fd.
+cdef enum:
+    EV_READ = 1
+    EV_WRITE = 2
+
+# Per-fd state owned by the backend.  The core allocates one per slot,
+# zero-fills new ones and never reads or writes them otherwise.
+cdef struct FdState:
+    int mask     # e.g. the events the kernel holds for this fd
+    int state    # backend-defined (registration flags, an index + 1, ...)
+    void *data   # backend-defined; the core never frees it
+
+# One entry of the timer queues: ordered by (deadline, seq); owns a reference.
+cdef struct TimerEntry:
+    double deadline
+    unsigned long long seq
+    PyObject *timer
+
+
+cdef class Timer:
+    cdef public object seconds
+    cdef public bint called
+    cdef double _scheduled             # the deadline; NaN until scheduled
+    # The hub holding this timer, borrowed: a timer must not keep its hub
+    # alive (the hub's C heap is invisible to the GC, so hub -> timer -> hub
+    # would never be collected).  The hub clears it whenever it drops an
+    # uncalled timer; only uncalled timers ever use it.
+    cdef PyObject *_hub_ptr
+    cdef object _cb
+    cdef object _args
+    cdef object _kw
+    cdef void _clear(self) noexcept
+    cdef int _fire(self) except -1
+    cdef int _cancel(self) except -1       # cancel() in C
+
+
+cdef class LocalTimer(Timer):
+    cdef public object greenlet
+
+
+cdef class FdListener:
+    cdef public object evtype
+    cdef public object fileno
+    cdef public object cb
+    cdef public object tb
+    cdef public object mark_as_closed
+    cdef public bint spent
+    cdef public object greenlet
+    cdef int _fd                       # the C fd the core files it under
+    cdef bint _write                   # direction: False read, True write
+    cdef unsigned long long _order     # position among primaries (get_readers order)
+
+
+cdef class BaseHub:
+    cdef dict __dict__                 # instance attributes, like the pure hub
+    cdef object __weakref__            # weak references, like the pure hub
+
+    # -- listener slots: index fd; None or the primary FdListener ------------
+    cdef list _readers
+    cdef list _writers
+    cdef FdState *_fdstate             # backend state, same length
+    cdef int _nslots
+    cdef dict _queued_r                # fd -> [FdListener] waiting behind the primary
+    cdef dict _queued_w
+    cdef unsigned long long _order_seq
+    cdef public list closed            # obsoleted listeners awaiting IOClosed
+
+    # -- timers --------------------------------------------------------------
+    cdef TimerEntry *_heap
+    cdef Py_ssize_t _heap_len
+    cdef Py_ssize_t _heap_cap
+    cdef TimerEntry *_next             # added while firing: heaped next pass
+    cdef Py_ssize_t _next_len
+    cdef Py_ssize_t _next_cap
+    cdef unsigned long long _timer_seq
+    cdef public Py_ssize_t timers_canceled
+
+    # -- loop state ----------------------------------------------------------
+    cdef object _clock
+    cdef bint _monotonic               # clock is time.monotonic: read it in C
+    cdef bint _py_wait                 # a Python subclass overrides wait()
+    cdef bint _py_timer_canceled       # a Python subclass overrides timer_canceled()
+    cdef object _greenlet
+    cdef public bint stopping
+    cdef public bint running
+    cdef public bint debug_exceptions
+    cdef public bint debug_blocking
+    cdef public object debug_blocking_resolution
+    cdef public bint prevent_multiple_readers
+    cdef public object lclass
+    cdef bint _firing                  # the loop is suspended inside _fire_timers
+    cdef double _firing_when           # ... firing the timers due at this time
+    # While _trampoline adds a listener for an object that owns the fd (a
+    # socket): that object.  A backend may trust a registration it made for
+    # the same still-open owner without re-validating it with the kernel.
+    cdef object _io_owner
+
+    # -- HOOK: the poller's interest in fd changed (a primary listener was
+    # added or removed).  Read the new interest with _interest(fd).  Raise
+    # (OSError, ValueError) to refuse a new listener: add() then rolls back.
+    # May keep the kernel registration after interest drops to 0 (lazily
+    # reconciled in _wait); the core ignores OSError raised on removal paths.
+    cdef int _update_interest(self, int fd) except -1
+    # -- HOOK: fd is being closed, was reused, or is being dropped: forget
+    # everything cached about it now (kernel registration included).  Must
+    # not raise OSError for an fd that is already closed.
+    cdef int _forget(self, int fd) except -1
+    # -- HOOK: wait up to `seconds` (>= 0) for readiness and dispatch it with
+    # _fire_read/_fire_write, in the pure backend's order.  On EINTR call
+    # PyErr_CheckSignals() and return.
+    cdef int _wait(self, double seconds) except -1
+
+    # -- helpers for backends ------------------------------------------------
+    # EV_READ|EV_WRITE bits of the primary listeners on fd (0 if out of range).
+    cdef int _interest(self, int fd) noexcept
+    # Call fd's reader's/writer's callback (if any), squelching its errors
+    # like the pure hub; KeyboardInterrupt/SystemExit propagate.
+    cdef int _fire_read(self, int fd) except -1
+    cdef int _fire_write(self, int fd) except -1
+    # Turn a validated non-negative int into the fd add() files the listener
+    # under, before the slot table grows for it.  Overridable (selects
+    # refuses fds >= FD_SETSIZE here); call BaseHub._accept_fd from overrides.
+    cdef int _accept_fd(self, object fileno) except -1
+
+    # -- C API used by the compiled twins (_greenthread, _timeout, _net) ------
+    # switch() in C.
+    cdef object _switch(self)
+    # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
+    # trampoline() in C: park the current greenthread until fileno is ready
+    # (write: for writing); timeout_exc after timeout seconds (None: never);
+    # IOClosed if the fd is closed meanwhile.  owner: the object whose
+    # fileno() fileno is (see _io_owner), or None.
+    cdef object _trampoline(self, object fileno, bint write, object timeout,
+                            object timeout_exc, object mark_as_closed, object owner)
+
+    # -- internals (not hooks) -------------------------------------------------
+    cdef int _grow(self, int fd) except -1
+    cdef int _fire(self, FdListener listener) except -1
+    cdef int _obsolete(self, object fileno) except -1
+    cdef double _now(self) except? -1.0
+    cdef double _add_timer(self, object timer) except? -1.0
+    cdef int _timer_canceled(self) except -1
+    cdef int _prepare_timers(self) except -1
+    cdef int _fire_timers(self, double when) except -1
+    cdef int _clear_timers(self) except -1
+    cdef int _compact_timers(self) except -1
+    cdef object _handoff(self, object cur)
+    cdef int _loop_wait(self, double seconds) except -1

@@ -1,0 +1,1195 @@
+# cython: freethreading_compatible=False
+"""Compiled BaseHub, Timer, LocalTimer and FdListener.
+
+The twin of ``hub.py``/``timer.py`` (the reference semantics): same public
+attributes and methods, same behaviour, faster data structures.  Listeners
+live in fd-indexed slots, timers in a C binary heap of (deadline, sequence,
+timer), and switching goes through greenlet's C API.  Backends (``_epoll``,
+``_poll``, ``_select``, the libevent hub) subclass ``BaseHub`` through
+``_core.pxd`` and implement its hooks.
+"""
+
+cimport cython
+
+import signal
+import sys
+import time
+import traceback
+
+import greenlet as _greenlet_mod
+
+from cpython.exc cimport PyErr_SetFromErrno
+from cpython.list cimport PyList_GET_ITEM
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from libc.string cimport memset
+
+cdef extern from "Python.h":
+    PyObject **_PyObject_GetDictPtr(PyObject *obj)
+    PyObject *PyDict_GetItemString(object d, const char *key)  # borrowed, no error
+
+from eventhub.includes.greenlet cimport (
+    getcurrent,
+    greenlet_import,
+    init_switch_def,
+    switch_target,
+    greenlet_is_dead,
+    greenlet_is_started,
+    greenlet_parent_is,
+    greenlet_set_parent,
+    greenlet_switch,
+    is_greenlet,
+)
+from eventhub.includes.posix cimport (
+    CLOCK_MONOTONIC,
+    F_GETFD,
+    INT_MAX,
+    clock_gettime,
+    fcntl,
+    timespec,
+)
+
+from eventhub.hubs.errors import IOClosed
+from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler, root_greenlet
+from eventhub.hubs.hub import as_delay as _as_delay_slow
+from eventhub.hubs.hub import as_fileno as _as_fileno_slow
+from eventhub.hubs.hub import closed_callback
+
+greenlet_import()
+init_switch_def(getcurrent().switch)
+
+cdef object _monotonic = time.monotonic
+cdef double _INF = float("inf")
+cdef double _NAN = float("nan")
+
+
+cdef inline double _monotonic_now() except? -1.0:
+    cdef timespec ts
+    if clock_gettime(CLOCK_MONOTONIC, &ts) != 0:
+        PyErr_SetFromErrno(OSError)
+    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
+
+
+cdef inline double _as_delay(object seconds) except? -1.0:
+    """as_delay() of hub.py, with C fast paths for float and int."""
+    cdef double d
+    if type(seconds) is float:
+        d = <double>seconds
+        if d != d or d == _INF or d == -_INF:
+            return _as_delay_slow(seconds)  # raises the reference's ValueError
+    elif type(seconds) is int:
+        d = <double>seconds  # OverflowError for huge ints, as in the pure hub
+    else:
+        d = <double>_as_delay_slow(seconds)
+    return d if d > 0 else 0.0
+
+
+cdef inline object _as_fileno(object fd):
+    if type(fd) is int and 0 <= fd <= INT_MAX:
+        return fd
+    return _as_fileno_slow(fd)  # the reference's checks and error messages
+
+
+cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
+    return a.deadline < b.deadline or (a.deadline == b.deadline and a.seq < b.seq)
+
+
+# The timer queue is a 4-ary heap: half the depth of a binary one, and a
+# node's four children share cache lines, which matters once it holds
+# hundreds of thousands of timers.  Same algorithm as heapq otherwise.
+cdef enum:
+    ARITY = 4
+
+
+cdef void _sift_down(TimerEntry *heap, Py_ssize_t start, Py_ssize_t pos) noexcept nogil:
+    # heapq's _siftdown: move heap[pos] up towards start.
+    cdef TimerEntry item = heap[pos]
+    cdef Py_ssize_t parent
+    while pos > start:
+        parent = (pos - 1) // ARITY
+        if _seq_less(&item, &heap[parent]):
+            heap[pos] = heap[parent]
+            pos = parent
+        else:
+            break
+    heap[pos] = item
+
+
+cdef void _sift_up(TimerEntry *heap, Py_ssize_t n, Py_ssize_t pos) noexcept nogil:
+    # heapq's _siftup: move the smallest child up until a leaf, then sift down.
+    cdef Py_ssize_t start = pos
+    cdef TimerEntry item = heap[pos]
+    cdef Py_ssize_t child = ARITY * pos + 1
+    cdef Py_ssize_t best, last
+    while child < n:
+        best = child
+        last = child + ARITY if child + ARITY <= n else n
+        child += 1
+        while child < last:
+            if _seq_less(&heap[child], &heap[best]):
+                best = child
+            child += 1
+        heap[pos] = heap[best]
+        pos = best
+        child = ARITY * pos + 1
+    heap[pos] = item
+    _sift_down(heap, start, pos)
+
+
+cdef void _heapify(TimerEntry *heap, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    if n < 2:
+        return
+    for i in range((n - 2) // ARITY, -1, -1):
+        _sift_up(heap, n, i)
+
+
+cdef int _reserve(TimerEntry **arr, Py_ssize_t *cap, Py_ssize_t need) except -1:
+    cdef Py_ssize_t new_cap
+    cdef TimerEntry *grown
+    if need <= cap[0]:
+        return 0
+    new_cap = cap[0] * 2 if cap[0] else 64
+    while new_cap < need:
+        new_cap *= 2
+    grown = <TimerEntry *>PyMem_Realloc(arr[0], <size_t>new_cap * sizeof(TimerEntry))
+    if grown == NULL:
+        raise MemoryError()
+    arr[0] = grown
+    cap[0] = new_cap
+    return 0
+
+
+cdef inline void _detach(PyObject *timer, BaseHub hub) noexcept:
+    """The hub drops ``timer`` uncalled: it must forget the (borrowed) hub."""
+    cdef object t = <object>timer
+    if isinstance(t, Timer) and (<Timer>t)._hub_ptr == <PyObject *>hub:
+        (<Timer>t)._hub_ptr = NULL
+
+
+cdef inline bint _timer_called(PyObject *timer) except -1:
+    cdef object t = <object>timer
+    if isinstance(t, Timer):
+        return (<Timer>t).called
+    return bool(t.called)
+
+
+# ---------------------------------------------------------------------------
+# Timers
+# ---------------------------------------------------------------------------
+
+# Timers are not tracked by the cyclic GC: a program makes and drops them by
+# the hundred thousand, and tracking them made the collector cost about a
+# third of scheduling.  A timer drops its callback and arguments as soon as
+# it fires or is cancelled, so it cannot keep a cycle alive past that.
+@cython.no_gc
+cdef class Timer:
+    """Call ``cb(*args, **kw)`` once, ``seconds`` after it was scheduled."""
+
+    def __init__(self, seconds, cb, *args, **kw):
+        self.seconds = seconds
+        self.called = False
+        self._scheduled = _NAN
+        self._hub_ptr = NULL
+        self._cb = cb
+        self._args = args
+        self._kw = kw
+
+    def __cinit__(self, *args, **kw):
+        self._scheduled = _NAN
+
+    @property
+    def scheduled_time(self):
+        """When the timer is due on its hub's clock; None until scheduled."""
+        return None if self._scheduled != self._scheduled else self._scheduled
+
+    @scheduled_time.setter
+    def scheduled_time(self, value):
+        self._scheduled = _NAN if value is None else value
+
+    @property
+    def pending(self):
+        """True while the timer is scheduled and has neither fired nor been cancelled."""
+        return not self.called and self._scheduled == self._scheduled
+
+    cdef void _clear(self) noexcept:
+        self._cb = None
+        self._args = ()
+        self._kw = None
+
+    cdef int _fire(self) except -1:
+        if self.called:
+            return 0
+        self.called = True
+        cb = self._cb
+        args = self._args
+        kw = self._kw
+        self._clear()
+        assert cb is not None
+        target = switch_target(cb)
+        if target != NULL:  # g.switch: straight through greenlet's C API
+            greenlet_switch(<object>target, <PyObject *>args, <PyObject *>kw if kw else NULL)
+        elif kw:
+            cb(*args, **kw)
+        else:
+            cb(*args)
+        return 0
+
+    def __call__(self, *unused):
+        self._fire()
+
+    def cancel(self):
+        """Prevent the callback from running; a no-op if it already ran."""
+        self._cancel()
+
+    cdef int _cancel(self) except -1:
+        cdef BaseHub hub
+        if self.called:
+            return 0
+        self.called = True
+        self._clear()
+        if self._hub_ptr != NULL:
+            hub = <BaseHub>self._hub_ptr
+            if hub._py_timer_canceled:
+                hub.timer_canceled(self)
+            else:
+                hub._timer_canceled()
+        return 0
+
+    @property
+    def _hub(self):
+        """The hub this timer is scheduled on (None if none)."""
+        return None if self._hub_ptr == NULL else <object>self._hub_ptr
+
+    def __repr__(self):
+        state = "pending" if self.pending else ("done" if self.called else "unscheduled")
+        return f"<{type(self).__name__} {self.seconds}s {state}>"
+
+
+@cython.no_gc
+cdef class LocalTimer(Timer):
+    """A timer that does not fire once the greenthread that scheduled it died."""
+
+    def __init__(self, seconds, cb, *args, **kw):
+        self.greenlet = getcurrent()
+        Timer.__init__(self, seconds, cb, *args, **kw)
+
+    @property
+    def pending(self):
+        g = self.greenlet
+        if g is None or _dead(g):
+            return False
+        return not self.called and self._scheduled == self._scheduled
+
+    cdef int _fire(self) except -1:
+        g = self.greenlet
+        if g is None or _dead(g):
+            self.called = True
+            self._clear()
+            return 0
+        return Timer._fire(self)
+
+    cdef int _cancel(self) except -1:
+        self.greenlet = None
+        return Timer._cancel(self)
+
+
+cdef inline bint _dead(object g) except -1:
+    if is_greenlet(g):
+        return greenlet_is_dead(g)
+    return bool(g.dead)
+
+
+# ---------------------------------------------------------------------------
+# Listeners
+# ---------------------------------------------------------------------------
+
+cdef class FdListener:
+    """One greenthread waiting for one direction of readiness on one fd."""
+
+    def __init__(self, evtype, fileno, cb, tb, mark_as_closed):
+        self.evtype = evtype
+        self.fileno = fileno
+        self.cb = cb
+        self.tb = tb
+        self.mark_as_closed = mark_as_closed
+        self.spent = False
+        self.greenlet = getcurrent()
+
+    def defang(self):
+        """Disarm the callback because the fd was closed or reused."""
+        self.cb = closed_callback
+        if self.mark_as_closed is not None:
+            self.mark_as_closed()
+        self.spent = True
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.evtype!r}, {self.fileno!r}, {self.cb!r}, {self.tb!r})"
+
+
+cdef class DebugListener(FdListener):
+    """A listener that remembers where it was added (``set_debug_listeners``)."""
+
+    cdef public object where_called
+
+    def __init__(self, *args):
+        self.where_called = traceback.format_stack()
+        FdListener.__init__(self, *args)
+
+    def __repr__(self):
+        return FdListener.__repr__(self) + "\n" + "".join(self.where_called)
+
+
+# ---------------------------------------------------------------------------
+# The hub
+# ---------------------------------------------------------------------------
+
+cdef class BaseHub:
+    """Listeners, timers and the run loop; subclasses provide the poller hooks."""
+
+    SYSTEM_EXCEPTIONS = (KeyboardInterrupt, SystemExit)
+    READ = READ
+    WRITE = WRITE
+
+    def __cinit__(self, *args, **kw):
+        self._py_wait = type(self).wait is not BaseHub.wait
+        self._py_timer_canceled = type(self).timer_canceled is not BaseHub.timer_canceled
+        self._readers = []
+        self._writers = []
+        self._fdstate = NULL
+        self._nslots = 0
+        self._queued_r = {}
+        self._queued_w = {}
+        self.closed = []
+        self._heap = NULL
+        self._next = NULL
+
+    def __init__(self, clock=None):
+        self.clock = clock
+        self._greenlet = None
+        self.stopping = False
+        self.running = False
+        self.timers_canceled = 0
+        self.lclass = FdListener
+        self.debug_exceptions = True
+        self.debug_blocking = False
+        self.debug_blocking_resolution = 1.0
+        self.prevent_multiple_readers = True
+        self._old_signal_handler = None
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self._heap_len):
+            _detach(self._heap[i].timer, self)
+            Py_DECREF(<object>self._heap[i].timer)
+        for i in range(self._next_len):
+            _detach(self._next[i].timer, self)
+            Py_DECREF(<object>self._next[i].timer)
+        PyMem_Free(self._heap)
+        PyMem_Free(self._next)
+        PyMem_Free(self._fdstate)
+
+    # -- the clock -------------------------------------------------------------
+
+    @property
+    def clock(self):
+        """The hub's clock (seconds, monotonic); ``time.monotonic`` by default."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, value):
+        self._clock = _monotonic if value is None else value
+        self._monotonic = self._clock is _monotonic
+
+    cdef double _now(self) except? -1.0:
+        if self._monotonic:
+            return _monotonic_now()
+        return self._clock()
+
+    # -- the MAINLOOP greenlet -------------------------------------------------
+
+    @property
+    def greenlet(self):
+        """The MAINLOOP greenlet, created on first use.
+
+        Its parent is the thread's root greenlet, whoever touched it first, so
+        the loop's end and KeyboardInterrupt/SystemExit reach the main greenlet.
+        """
+        g = self._greenlet
+        if g is None:
+            g = self._greenlet = _greenlet_mod.greenlet(self.run, root_greenlet())
+        return g
+
+    @greenlet.setter
+    def greenlet(self, value):
+        self._greenlet = value
+
+    def ensure_greenlet(self):
+        """Replace a dead MAINLOOP; greenlets parented to the old one follow it."""
+        old = self.greenlet
+        if _dead(old):
+            new = _greenlet_mod.greenlet(self.run, old.parent)
+            old.parent = new
+            self._greenlet = new
+
+    def switch(self):
+        """Park the current greenlet and run the loop until someone switches back."""
+        return self._switch()
+
+    cdef object _switch(self):
+        cur = getcurrent()
+        loop = self._greenlet
+        if loop is None or _dead(loop):
+            self.ensure_greenlet()
+            loop = self._greenlet
+        if cur is loop:
+            raise RuntimeError(
+                "a blocking call (sleep, trampoline, wait, ...) was made from the hub's own "
+                "greenlet (MAINLOOP); make it from a greenthread instead"
+            )
+        switch_out = getattr(cur, "switch_out", None)
+        if switch_out is not None:
+            try:
+                switch_out()
+            except Exception:
+                self.squelch_generic_exception(sys.exc_info())
+        if not greenlet_parent_is(loop, cur):
+            try:
+                greenlet_set_parent(cur, loop)
+            except ValueError:
+                pass  # cur is an ancestor of the loop (e.g. the main greenlet)
+        if self._firing:
+            return self._handoff(cur)
+        return greenlet_switch(loop, NULL, NULL)
+
+    cdef object _handoff(self, object cur):
+        """Park ``cur`` while the loop is suspended mid-way through firing timers.
+
+        Switching back to the loop would only make it pop the next due timer
+        and, for a plain ``g.switch`` timer, switch to ``g``.  Doing exactly
+        that here saves half the greenlet switches of ``sleep(0)``; anything
+        else goes back to the loop.
+        """
+        cdef Timer t
+        cdef PyObject *target = NULL
+        while self._heap_len and not (self._firing_when < self._heap[0].deadline):
+            obj = <object>self._heap[0].timer
+            if type(obj) is not Timer:
+                break
+            t = <Timer>obj
+            if not t.called:
+                target = switch_target(t._cb)
+                # An unstarted greenlet would begin at cur's Python recursion
+                # depth, and a chain of them overflow it: the loop starts those.
+                if (target == NULL or <object>target is cur
+                        or not greenlet_is_started(<object>target)):
+                    break
+            self._heap_len -= 1
+            if self._heap_len:
+                self._heap[0] = self._heap[self._heap_len]
+                _sift_up(self._heap, self._heap_len, 0)
+            Py_DECREF(obj)  # the heap's reference; `obj` keeps it alive
+            if t.called:
+                self.timers_canceled -= 1
+                continue
+            t.called = True
+            g = <object>target
+            args = t._args
+            kw = t._kw
+            t._clear()
+            return greenlet_switch(g, <PyObject *>args, <PyObject *>kw if kw else NULL)
+        return greenlet_switch(self._greenlet, NULL, NULL)
+
+    # -- listeners -------------------------------------------------------------
+
+    cdef int _accept_fd(self, object fileno) except -1:
+        cdef int fd = fileno  # as_fileno() refused anything beyond a C int
+        # Never trust an fd number: the slot table only grows for open fds,
+        # so its size stays bounded by the process's real descriptors.
+        if fd >= self._nslots and fcntl(fd, F_GETFD) == -1:
+            PyErr_SetFromErrno(OSError)
+        return fd
+
+    cdef int _grow(self, int fd) except -1:
+        cdef int n = self._nslots
+        cdef int new_n = n * 2 if n else 64
+        cdef FdState *grown
+        if fd < n:
+            return 0
+        while new_n <= fd:
+            if new_n > INT_MAX // 2:
+                new_n = fd + 1
+                break
+            new_n *= 2
+        grown = <FdState *>PyMem_Realloc(self._fdstate, <size_t>new_n * sizeof(FdState))
+        if grown == NULL:
+            raise MemoryError()
+        memset(&grown[n], 0, <size_t>(new_n - n) * sizeof(FdState))
+        self._fdstate = grown
+        self._readers.extend([None] * (new_n - n))
+        self._writers.extend([None] * (new_n - n))
+        self._nslots = new_n
+        return 0
+
+    def add(self, evtype, fileno, cb, tb, mark_as_closed):
+        """Call ``cb(fileno)`` whenever ``fileno`` is ready for ``evtype``.
+
+        Raises ``ValueError``/``TypeError``/``OSError`` for a bad fd or
+        callback, and then leaves no trace of the listener behind.
+        """
+        cdef FdListener listener
+        cdef bint write
+        cdef int fd
+        cdef list slots
+        cdef dict queued
+        if evtype is READ:
+            write = False
+        elif evtype is WRITE:
+            write = True
+        elif evtype == READ:
+            evtype = READ
+            write = False
+        elif evtype == WRITE:
+            evtype = WRITE
+            write = True
+        else:
+            raise ValueError(f"evtype must be {READ!r} or {WRITE!r}, not {evtype!r}")
+        fileno = _as_fileno(fileno)
+        if not callable(cb) or not callable(tb):
+            raise TypeError("the listener's cb and tb must be callable")
+        if mark_as_closed is not None and not callable(mark_as_closed):
+            raise TypeError("mark_as_closed must be callable or None")
+        if self.lclass is FdListener:
+            listener = FdListener.__new__(FdListener)
+            listener.evtype = evtype
+            listener.fileno = fileno
+            listener.cb = cb
+            listener.tb = tb
+            listener.mark_as_closed = mark_as_closed
+            listener.greenlet = getcurrent()
+        else:
+            obj = self.lclass(evtype, fileno, cb, tb, mark_as_closed)
+            if not isinstance(obj, FdListener):
+                raise TypeError("a compiled hub's lclass must make FdListener instances")
+            listener = <FdListener>obj
+        listener._write = write
+        fd = self._accept_fd(fileno)
+        listener._fd = fd
+        self._grow(fd)
+        slots = self._writers if write else self._readers
+        primary = slots[fd]
+        if primary is not None:
+            if self.prevent_multiple_readers:
+                raise RuntimeError(
+                    f"Second simultaneous {evtype} on fileno {fileno} detected. Unless you "
+                    f"really know what you're doing, make sure that only one greenthread can "
+                    f"{evtype} any particular socket; to allow it, set the hub's "
+                    f"prevent_multiple_readers to False. MY THREAD={cb!r}; "
+                    f"THAT THREAD={(<FdListener>primary).cb!r}"
+                )
+            queued = self._queued_w if write else self._queued_r
+            queue = queued.get(fd)
+            if queue is None:
+                queued[fd] = [listener]
+            else:
+                queue.append(listener)
+            return listener
+        self._order_seq += 1
+        listener._order = self._order_seq
+        slots[fd] = listener
+        try:
+            self._update_interest(fd)
+        except BaseException:
+            # The slot table may have grown meanwhile: index afresh.
+            slots = self._writers if write else self._readers
+            if slots[fd] is listener:
+                slots[fd] = None
+            listener.spent = True
+            raise
+        return listener
+
+    def remove(self, listener):
+        """Stop a listener; a queued secondary takes its place. No-op if spent."""
+        cdef FdListener lst
+        cdef FdListener promoted
+        cdef list slots
+        cdef dict queued
+        cdef int fd
+        if not isinstance(listener, FdListener):
+            raise TypeError(f"not a listener of this hub: {listener!r}")
+        lst = <FdListener>listener
+        if lst.spent:
+            return
+        lst.spent = True
+        fd = lst._fd
+        if fd < 0 or fd >= self._nslots:
+            return
+        slots = self._writers if lst._write else self._readers
+        queued = self._queued_w if lst._write else self._queued_r
+        if slots[fd] is lst:
+            if queued:
+                queue = queued.get(fd)
+                if queue:
+                    promoted = queue.pop(0)
+                    promoted._order = lst._order  # takes the old one's place
+                    slots[fd] = promoted
+                    if not queue:
+                        del queued[fd]
+                    return
+            slots[fd] = None
+            try:
+                self._update_interest(fd)
+            except OSError:
+                pass  # the fd was closed under us; the kernel forgot it already
+        elif queued:
+            queue = queued.get(fd)
+            if queue and lst in queue:
+                queue.remove(lst)
+                if not queue:
+                    del queued[fd]
+
+    cdef int _obsolete(self, object fileno) except -1:
+        cdef int fd
+        if not isinstance(fileno, int) or fileno < 0 or fileno >= self._nslots:
+            return 0  # never had a listener: nothing to defang or forget
+        fd = fileno
+        for write in (False, True):
+            queued = self._queued_w if write else self._queued_r
+            for listener in queued.pop(fd, ()):
+                self.closed.append(listener)
+                listener.defang()
+            slots = self._writers if write else self._readers
+            listener = slots[fd]
+            if listener is not None:
+                slots[fd] = None
+                self.closed.append(listener)
+                listener.defang()
+        if fd < self._nslots:
+            self._forget(fd)
+        return 0
+
+    def mark_as_reopened(self, fileno):
+        """The OS handed out ``fileno`` again: whoever waited on the old one is told."""
+        self._obsolete(fileno)
+
+    def notify_close(self, fileno):
+        """``fileno`` is about to be closed: waiters on it get IOClosed, not a hang."""
+        self._obsolete(fileno)
+
+    def remove_descriptor(self, fileno):
+        """Drop every listener on ``fileno``, waking each so it sees the error itself."""
+        cdef int fd
+        cdef FdListener listener
+        if not isinstance(fileno, int) or fileno < 0 or fileno >= self._nslots:
+            return
+        fd = fileno
+        woken = []
+        for write in (False, True):
+            queued = self._queued_w if write else self._queued_r
+            woken.extend(queued.pop(fd, ()))
+            slots = self._writers if write else self._readers
+            primary = slots[fd]
+            if primary is not None:
+                slots[fd] = None
+                woken.append(primary)
+        self._forget(fd)
+        for listener in woken:
+            listener.spent = True
+            try:
+                listener.cb(fileno)
+            except BaseException as e:
+                if isinstance(e, self.SYSTEM_EXCEPTIONS):
+                    raise
+                self.squelch_generic_exception(sys.exc_info())
+
+    def close_one(self):
+        """Throw IOClosed into the greenthread of one obsoleted listener."""
+        listener = self.closed.pop()
+        if not listener.greenlet.dead:
+            try:
+                listener.tb(IOClosed())
+            except BaseException as e:
+                if isinstance(e, self.SYSTEM_EXCEPTIONS):
+                    raise
+                # The greenthread did not handle it and died: its error ends
+                # here (printed), like one raised from a timer or fd callback.
+                self.squelch_generic_exception(sys.exc_info())
+
+    def get_readers(self):
+        return self._primaries(self._readers)
+
+    def get_writers(self):
+        return self._primaries(self._writers)
+
+    def _primaries(self, list slots):
+        # The pure hub's dicts keep insertion order; _order reproduces it.
+        found = [x for x in slots if x is not None]
+        found.sort(key=_listener_order)
+        return found
+
+    @property
+    def listeners(self):
+        """A snapshot ``{READ: {fd: listener}, WRITE: {...}}``, like the pure hub's."""
+        return {
+            READ: {x.fileno: x for x in self.get_readers()},
+            WRITE: {x.fileno: x for x in self.get_writers()},
+        }
+
+    def set_debug_listeners(self, value):
+        self.lclass = DebugListener if value else FdListener
+
+    cdef object _trampoline(self, object fileno, bint write, object timeout,
+                            object timeout_exc, object mark_as_closed, object owner):
+        cdef Timer timer = None
+        current = getcurrent()
+        if self.greenlet is current:
+            raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
+        if timeout is not None:
+            timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
+        try:
+            self._io_owner = owner
+            try:
+                listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+            finally:
+                self._io_owner = None
+            try:
+                return self.switch()
+            finally:
+                self.remove(listener)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    # -- hooks (backends override) ---------------------------------------------
+
+    cdef int _update_interest(self, int fd) except -1:
+        return 0
+
+    cdef int _forget(self, int fd) except -1:
+        return 0
+
+    cdef int _wait(self, double seconds) except -1:
+        raise NotImplementedError("a hub backend must implement wait()")
+
+    # -- dispatch helpers for backends -----------------------------------------
+
+    cdef int _interest(self, int fd) noexcept:
+        cdef PyObject *none = <PyObject *>None
+        if fd < 0 or fd >= self._nslots:
+            return 0
+        return ((EV_READ if PyList_GET_ITEM(self._readers, fd) != none else 0)
+                | (EV_WRITE if PyList_GET_ITEM(self._writers, fd) != none else 0))
+
+    cdef int _fire_read(self, int fd) except -1:
+        if fd < 0 or fd >= self._nslots:
+            return 0
+        listener = self._readers[fd]
+        if listener is None:
+            return 0
+        return self._fire(<FdListener>listener)
+
+    cdef int _fire_write(self, int fd) except -1:
+        if fd < 0 or fd >= self._nslots:
+            return 0
+        listener = self._writers[fd]
+        if listener is None:
+            return 0
+        return self._fire(<FdListener>listener)
+
+    cdef int _fire(self, FdListener listener) except -1:
+        try:
+            listener.cb(listener._fd)
+        except BaseException as e:
+            if isinstance(e, self.SYSTEM_EXCEPTIONS):
+                raise
+            self.squelch_exception(listener._fd, sys.exc_info())
+        return 0
+
+    def squelch_exception(self, fileno, exc_info):
+        if self.debug_exceptions:
+            traceback.print_exception(*exc_info)
+            sys.stderr.write(f"Removing descriptor: {fileno!r}\n")
+            sys.stderr.flush()
+        try:
+            self.remove_descriptor(fileno)
+        except Exception as e:
+            sys.stderr.write(f"Exception while removing descriptor! {e!r}\n")
+            sys.stderr.flush()
+
+    def squelch_generic_exception(self, exc_info):
+        if self.debug_exceptions:
+            traceback.print_exception(*exc_info)
+            sys.stderr.flush()
+
+    def squelch_timer_exception(self, timer, exc_info):
+        if self.debug_exceptions:
+            traceback.print_exception(*exc_info)
+            sys.stderr.flush()
+
+    def set_timer_exceptions(self, value):
+        self.debug_exceptions = value
+
+    # -- timers ----------------------------------------------------------------
+
+    cdef double _add_timer(self, object timer) except? -1.0:
+        cdef double deadline
+        cdef TimerEntry *entry
+        if isinstance(timer, Timer):
+            deadline = self._now() + _as_delay((<Timer>timer).seconds)
+        else:
+            deadline = self._now() + _as_delay(timer.seconds)
+        _reserve(&self._next, &self._next_cap, self._next_len + 1)
+        self._timer_seq += 1
+        # Timers added while timers fire wait in _next for the next pass.
+        entry = &self._next[self._next_len]
+        entry.deadline = deadline
+        entry.seq = self._timer_seq
+        entry.timer = <PyObject *>timer
+        Py_INCREF(timer)
+        self._next_len += 1
+        if isinstance(timer, Timer):
+            (<Timer>timer)._scheduled = deadline
+            (<Timer>timer)._hub_ptr = <PyObject *>self
+        return deadline
+
+    def add_timer(self, timer):
+        """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
+        return self._add_timer(timer)
+
+    cdef int _timer_canceled(self) except -1:
+        cdef Py_ssize_t total
+        self.timers_canceled += 1
+        total = self._heap_len + self._next_len
+        if total > COMPACT_MIN_TIMERS and total <= 2 * self.timers_canceled:
+            self.timers_canceled = 0
+            self._compact_timers()
+        return 0
+
+    def timer_canceled(self, timer):
+        """Count a cancellation; compact the queues when most entries are dead."""
+        self._timer_canceled()
+
+    cdef int _compact_timers(self) except -1:
+        # Dropped references are released only once both arrays are
+        # consistent again: a __del__ may well schedule a timer.
+        cdef Py_ssize_t i, kept
+        cdef list dropped = []
+        kept = 0
+        for i in range(self._heap_len):
+            if _timer_called(self._heap[i].timer):
+                dropped.append(<object>self._heap[i].timer)
+                Py_DECREF(<object>self._heap[i].timer)
+            else:
+                self._heap[kept] = self._heap[i]
+                kept += 1
+        self._heap_len = kept
+        kept = 0
+        for i in range(self._next_len):
+            if _timer_called(self._next[i].timer):
+                dropped.append(<object>self._next[i].timer)
+                Py_DECREF(<object>self._next[i].timer)
+            else:
+                self._next[kept] = self._next[i]
+                kept += 1
+        self._next_len = kept
+        _heapify(self._heap, self._heap_len)
+        return 0
+
+    cdef int _prepare_timers(self) except -1:
+        cdef Py_ssize_t i, n = self._next_len
+        cdef list dropped = None
+        cdef bint bulk
+        if n == 0:
+            return 0
+        _reserve(&self._heap, &self._heap_cap, self._heap_len + n)
+        # Many new timers at once: append them all and re-heapify in O(n)
+        # rather than sifting each in.  (deadline, seq) is a total order, so
+        # timers pop in the same order either way.
+        bulk = n > 64 and n > self._heap_len
+        for i in range(n):
+            if _timer_called(self._next[i].timer):
+                self.timers_canceled -= 1
+                if dropped is None:
+                    dropped = []
+                dropped.append(<object>self._next[i].timer)
+                Py_DECREF(<object>self._next[i].timer)
+            else:
+                self._heap[self._heap_len] = self._next[i]
+                if not bulk:
+                    _sift_down(self._heap, 0, self._heap_len)
+                self._heap_len += 1
+        self._next_len = 0
+        if bulk:
+            _heapify(self._heap, self._heap_len)
+        return 0
+
+    def prepare_timers(self):
+        self._prepare_timers()
+
+    cdef int _fire_timers(self, double when) except -1:
+        cdef PyObject *ptr
+        while self._heap_len:
+            if when < self._heap[0].deadline:
+                break
+            ptr = self._heap[0].timer
+            self._heap_len -= 1
+            if self._heap_len:
+                self._heap[0] = self._heap[self._heap_len]
+                _sift_up(self._heap, self._heap_len, 0)
+            timer = <object>ptr  # takes a new reference ...
+            Py_DECREF(timer)     # ... and gives back the heap's
+            if isinstance(timer, Timer):
+                if (<Timer>timer).called:
+                    self.timers_canceled -= 1
+                    continue
+            elif timer.called:
+                self.timers_canceled -= 1
+                continue
+            try:
+                if isinstance(timer, Timer):
+                    (<Timer>timer)._fire()
+                else:
+                    timer()
+            except BaseException as e:
+                if isinstance(e, self.SYSTEM_EXCEPTIONS):
+                    raise
+                self.squelch_timer_exception(timer, sys.exc_info())
+        return 0
+
+    def fire_timers(self, when):
+        self._fire_timers(when)
+
+    def sleep_until(self):
+        return self._heap[0].deadline if self._heap_len else None
+
+    def get_timers_count(self):
+        return self._heap_len + self._next_len
+
+    @property
+    def timers(self):
+        """A snapshot of the timer heap: ``[(deadline, seq, timer), ...]`` in heap order."""
+        return [(self._heap[i].deadline, self._heap[i].seq, <object>self._heap[i].timer)
+                for i in range(self._heap_len)]
+
+    @property
+    def next_timers(self):
+        """A snapshot of the timers added since the last loop pass."""
+        return [(self._next[i].deadline, self._next[i].seq, <object>self._next[i].timer)
+                for i in range(self._next_len)]
+
+    cdef int _clear_timers(self) except -1:
+        cdef Py_ssize_t i
+        cdef list dropped = []
+        for i in range(self._heap_len):
+            _detach(self._heap[i].timer, self)
+            dropped.append(<object>self._heap[i].timer)
+            Py_DECREF(<object>self._heap[i].timer)
+        self._heap_len = 0
+        for i in range(self._next_len):
+            _detach(self._next[i].timer, self)
+            dropped.append(<object>self._next[i].timer)
+            Py_DECREF(<object>self._next[i].timer)
+        self._next_len = 0
+        return 0
+
+    def schedule_call_global(self, seconds, cb, *args, **kw):
+        """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
+        cdef Timer t = self._schedule_global(seconds, cb, args)
+        if kw:
+            t._kw = kw
+        return t
+
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args):
+        cdef Timer t
+        if not callable(cb):
+            raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
+        t = Timer.__new__(Timer)
+        t.seconds = seconds
+        t._cb = cb
+        t._args = args
+        self._add_timer(t)
+        return t
+
+    def schedule_call_local(self, seconds, cb, *args, **kw):
+        """Like ``schedule_call_global`` but skipped if the calling greenthread died."""
+        cdef LocalTimer t
+        if not callable(cb):
+            raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
+        t = LocalTimer.__new__(LocalTimer)
+        t.greenlet = getcurrent()
+        t.seconds = seconds
+        t._cb = cb
+        t._args = args
+        t._kw = kw
+        self._add_timer(t)
+        return t
+
+    # -- the loop --------------------------------------------------------------
+
+    def default_sleep(self):
+        """How long to wait for I/O when no timer is due (seconds)."""
+        return 60.0
+
+    def wait(self, seconds):
+        """Wait up to ``seconds`` for I/O and dispatch it (backends implement)."""
+        self._wait(seconds)
+
+    cdef int _loop_wait(self, double seconds) except -1:
+        # A Python subclass or an instance attribute may override wait();
+        # honour it as the pure loop (which calls self.wait) would.
+        cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
+        if self._py_wait or (dictptr != NULL and dictptr[0] != NULL
+                             and PyDict_GetItemString(<object>dictptr[0], "wait") != NULL):
+            self.wait(seconds)
+            return 0
+        return self._wait(seconds)
+
+    def run(self, *a, **kw):
+        """The MAINLOOP: fire timers, poll, dispatch, until ``abort()``."""
+        cdef double sleep_time
+        if self.running:
+            raise RuntimeError("Already running!")
+        try:
+            self.running = True
+            self.stopping = False
+            while not self.stopping:
+                while self.closed:
+                    self.close_one()
+                self._prepare_timers()
+                if self.debug_blocking:
+                    self.block_detect_pre()
+                self._firing_when = self._now()
+                self._firing = True
+                try:
+                    self._fire_timers(self._firing_when)
+                finally:
+                    self._firing = False
+                if self.debug_blocking:
+                    self.block_detect_post()
+                self._prepare_timers()
+                if self.closed or self.stopping:
+                    sleep_time = 0.0  # IOClosed is due / abort() asked: don't block
+                elif self._heap_len == 0:
+                    sleep_time = self.default_sleep()
+                else:
+                    sleep_time = self._heap[0].deadline - self._now()
+                self._loop_wait(sleep_time if sleep_time > 0 else 0.0)
+            else:
+                self.timers_canceled = 0
+                self._clear_timers()
+        finally:
+            self.running = False
+            self.stopping = False
+
+    def abort(self, wait=False):
+        """Stop the loop after its current pass; with ``wait``, switch to it until then."""
+        if self.running:
+            self.stopping = True
+        if wait:
+            assert self._greenlet is not getcurrent(), "Can't abort with wait from inside the hub's greenlet."
+            self.schedule_call_global(0, _noop)  # so the loop does not sleep
+            self.switch()
+
+    def destroy(self):
+        """Release what the hub holds; it is unusable afterwards (backends extend)."""
+
+    # -- blocking detection (SIGALRM, main thread only) ------------------------
+
+    def block_detect_pre(self):
+        previous = signal.signal(signal.SIGALRM, _alarm_handler)
+        if previous != _alarm_handler:
+            self._old_signal_handler = previous
+        signal.setitimer(signal.ITIMER_REAL, self.debug_blocking_resolution)
+
+    def block_detect_post(self):
+        if self._old_signal_handler:
+            signal.signal(signal.SIGALRM, self._old_signal_handler)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _listener_order(FdListener listener):
+    return listener._order
+
+
+def _noop():
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Garbage collection through the C timer queues
+# ---------------------------------------------------------------------------
+# Cython's generated tp_traverse/tp_clear only see the hub's object fields.
+# The timer queues are C arrays of owned references, and Timers are not
+# tracked by the collector (no_gc), so a pending timer whose callback leads
+# back to its hub (hub.abort, a method of an object owning the hub, ...)
+# formed a cycle the collector could not see: the hub and its poller fd
+# were never freed.  These wrappers extend the generated slots to the
+# queues: the hub reports, as its own, the references of each timer only it
+# holds (refcount 1: the timer lives exactly as long as its queue entry); a
+# timer held elsewhere too is reported as itself, which is exact for
+# tracked (foreign) timers and merely conservative for ours.
+
+cdef extern from "Python.h":
+    ctypedef int (*gc_visitproc "visitproc")(PyObject *, void *)
+    ctypedef int (*gc_traverseproc "traverseproc")(PyObject *, gc_visitproc, void *)
+    ctypedef int (*gc_inquiry "inquiry")(PyObject *)
+    ctypedef struct GCSlots "PyTypeObject":
+        gc_traverseproc tp_traverse
+        gc_inquiry tp_clear
+    Py_ssize_t Py_REFCNT(PyObject *o)
+    bint PyObject_TypeCheck(PyObject *o, PyObject *t)
+    void PyErr_WriteUnraisable(PyObject *o)
+
+cdef gc_traverseproc _generated_traverse
+cdef gc_inquiry _generated_clear
+
+
+cdef int _visit_timer(PyObject *timer, gc_visitproc visit, void *arg) noexcept:
+    cdef int r
+    cdef Timer t
+    if Py_REFCNT(timer) != 1 or not PyObject_TypeCheck(timer, <PyObject *>Timer):
+        return visit(timer, arg)
+    t = <Timer><object>timer
+    r = visit(<PyObject *>t._cb, arg)
+    if r == 0:
+        r = visit(<PyObject *>t._args, arg)
+    if r == 0:
+        r = visit(<PyObject *>t._kw, arg)
+    if r == 0 and PyObject_TypeCheck(timer, <PyObject *>LocalTimer):
+        r = visit(<PyObject *>(<LocalTimer>t).greenlet, arg)
+    return r
+
+
+cdef int _hub_traverse(PyObject *o, gc_visitproc visit, void *arg) noexcept:
+    cdef BaseHub hub = <BaseHub><object>o
+    cdef Py_ssize_t i
+    cdef int r = _generated_traverse(o, visit, arg)
+    if r:
+        return r
+    for i in range(hub._heap_len):
+        r = _visit_timer(hub._heap[i].timer, visit, arg)
+        if r:
+            return r
+    for i in range(hub._next_len):
+        r = _visit_timer(hub._next[i].timer, visit, arg)
+        if r:
+            return r
+    return 0
+
+
+cdef int _hub_clear(PyObject *o) noexcept:
+    cdef BaseHub hub = <BaseHub><object>o
+    try:
+        hub._clear_timers()
+    except BaseException:
+        PyErr_WriteUnraisable(o)
+    return _generated_clear(o)
+
+
+cdef GCSlots *_hub_slots = <GCSlots *><PyObject *>BaseHub
+_generated_traverse = _hub_slots.tp_traverse
+_generated_clear = _hub_slots.tp_clear
+# Backends' types copy or call these slots when they are created, after this.
+_hub_slots.tp_traverse = _hub_traverse
+_hub_slots.tp_clear = _hub_clear

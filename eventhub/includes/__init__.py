@@ -1,0 +1,1 @@
+"""C declarations (.pxd) for the compiled hubs: epoll, poll, select, POSIX, greenlet."""

@@ -1,0 +1,77 @@
+"""Guard tests: the compiled variant is used whenever it was built, and CI
+(EVENTHUB_REQUIRE_EXTENSIONS=1) cannot silently run without it."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+from conftest import RunPython
+
+from eventhub import hubs
+from eventhub.hubs import _variant
+
+COMPILED_BACKENDS = {"epolls": "_epoll", "poll": "_poll", "selects": "_select"}
+
+
+def _required() -> bool:
+    return os.environ.get("EVENTHUB_REQUIRE_EXTENSIONS", "") not in ("", "0")
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED_BACKENDS))
+def test_compiled_is_the_default_when_built(name: str) -> None:
+    module = importlib.import_module(f"eventhub.hubs.{name}")
+    if module.CompiledHub is None:
+        assert _variant.NO_EXTENSIONS or not _required(), f"{name}: compiled variant missing"
+        assert module.Hub is module.PureHub
+        assert module.VARIANT == "pure"
+    else:
+        assert module.Hub is module.CompiledHub
+        assert module.VARIANT == "compiled"
+        assert hubs.hub_variant(module.Hub) == "compiled"
+        assert hubs.hub_variant(module.PureHub) == "pure"
+
+
+@pytest.mark.skipif(not _required(), reason="EVENTHUB_REQUIRE_EXTENSIONS is not set")
+@pytest.mark.parametrize("name", sorted(COMPILED_BACKENDS))
+def test_required_extensions_exist(name: str) -> None:
+    assert not _variant.NO_EXTENSIONS, "EVENTHUB_REQUIRE_EXTENSIONS and EVENTHUB_NO_EXTENSIONS are both set"
+    importlib.import_module(f"eventhub.hubs.{COMPILED_BACKENDS[name]}")  # ImportError fails the test
+    assert importlib.import_module(f"eventhub.hubs.{name}").CompiledHub is not None
+
+
+def test_default_variant_flag_matches_chosen_hub() -> None:
+    chosen = hubs.resolve_hub(None)
+    assert hubs.VARIANT == hubs.hub_variant(chosen)
+    assert hubs.COMPILED is (hubs.VARIANT == "compiled")
+
+
+def test_no_extensions_forces_pure_at_run_time(run_python: RunPython) -> None:
+    code = "from eventhub import hubs; from eventhub.hubs import epolls; print(hubs.VARIANT, epolls.CompiledHub)"
+    assert run_python(["-c", code], env={"EVENTHUB_NO_EXTENSIONS": "1"}).stdout.strip() == "pure None"
+
+
+def test_main_reports_every_backend(run_python: RunPython) -> None:
+    out = run_python(["-m", "eventhub"]).stdout
+    assert "chosen hub:" in out
+    for name in hubs.BUILTIN_HUBS:
+        assert f"  {name} " in out
+    assert f"({hubs.VARIANT}," in out
+
+
+@pytest.mark.parametrize("name", ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread"])
+def test_other_extensions_are_used_when_built(name: str) -> None:
+    from eventhub import greenthread, net, timeout
+
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        assert not _required(), f"{name} missing although EVENTHUB_REQUIRE_EXTENSIONS is set"
+        return
+    if _variant.NO_EXTENSIONS:
+        assert net._fast is None and timeout.VARIANT == "pure"
+        assert greenthread.sleep is greenthread.pure_sleep
+    else:
+        assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
+        assert greenthread.sleep is not greenthread.pure_sleep
