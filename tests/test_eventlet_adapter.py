@@ -67,7 +67,7 @@ def adapter_params() -> list[Any]:
 @pytest.fixture(params=adapter_params())
 def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
     """An eventhub.eventlet hub, current for eventlet in this thread."""
-    import eventlet.hubs
+    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     eventlet.hubs.use_hub(request.param)
     hub = eventlet.hubs.get_hub()
@@ -80,7 +80,7 @@ def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def test_eventlet_uses_the_adapter(hub: Any) -> None:
-    import eventlet
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     import eventhub.eventlet as adapter
 
@@ -89,7 +89,7 @@ def test_eventlet_uses_the_adapter(hub: Any) -> None:
 
 
 def test_spawn_sleep_and_socket_round_trip(hub: Any) -> None:
-    import eventlet
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     server = eventlet.listen(("127.0.0.1", 0))
     order: list[str] = []
@@ -120,8 +120,8 @@ def test_spawn_sleep_and_socket_round_trip(hub: Any) -> None:
 def test_reused_fd_throws_eventlets_own_ioclosed(hub: Any) -> None:
     import socket
 
-    import eventlet
-    import eventlet.hubs
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     a, b = socket.socketpair()
     caught: list[BaseException] = []
@@ -145,8 +145,8 @@ def test_reused_fd_throws_eventlets_own_ioclosed(hub: Any) -> None:
 def test_notify_close_leaves_waiters_alone_like_eventlet(hub: Any) -> None:
     import socket
 
-    import eventlet
-    import eventlet.hubs
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     a, b = socket.socketpair()
     woken: list[object] = []
@@ -167,8 +167,8 @@ def test_notify_close_leaves_waiters_alone_like_eventlet(hub: Any) -> None:
 
 
 def test_eventlet_timer_objects(hub: Any) -> None:
-    import eventlet
-    from eventlet.hubs import timer
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    from eventlet.hubs import timer  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     fired: list[str] = []
     kept = timer.Timer(0.01, fired.append, "kept")
@@ -186,9 +186,9 @@ def test_eventlet_timer_objects(hub: Any) -> None:
 def test_prevent_multiple_readers_follows_eventlet_debug(hub: Any) -> None:
     import socket
 
-    import eventlet
-    import eventlet.debug
-    import eventlet.hubs
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.debug  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     a, b = socket.socketpair()
     results: list[object] = []
@@ -220,8 +220,8 @@ def test_prevent_multiple_readers_follows_eventlet_debug(hub: Any) -> None:
 
 
 def test_debug_helpers_read_the_hub(hub: Any) -> None:
-    import eventlet
-    import eventlet.debug
+    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.debug  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     server = eventlet.listen(("127.0.0.1", 0))
     waiting = eventlet.spawn(server.accept)
@@ -246,7 +246,7 @@ def test_eventlet_hub_environment_variable(name: str) -> None:
         pytest.skip(adapter.UNAVAILABLE[name])
     out = run_python(
         """
-        import eventlet, eventlet.hubs
+        import eventlet, eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
         eventlet.sleep(0.001)
         hub = eventlet.hubs.get_hub()
         print(type(hub).__module__ + ":" + type(hub).__name__)
@@ -269,9 +269,9 @@ def test_monkey_patched_application(name: str, when: str) -> None:
     choose = "" if when == "EVENTLET_HUB" else f"eventlet.hubs.use_hub({hub_name!r})"
     out = run_python(
         f"""
-        import eventlet
+        import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
         eventlet.monkey_patch()
-        import eventlet.hubs
+        import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
         {choose}
         import select, socket, threading, time
         a, b = socket.socketpair()
