@@ -50,7 +50,14 @@ class GreenThread(greenlet.greenlet, Generic[T]):
             self._finish(None, e)
         except BaseException as e:
             self._finish(None, e)
-            raise  # the hub prints it: an unhandled error should not pass silently
+            hub = get_hub()
+            if isinstance(e, hub.SYSTEM_EXCEPTIONS):
+                raise  # KeyboardInterrupt/SystemExit: the hub passes them to main
+            # Print it here, not by raising it into our parent, the hub: the
+            # hub would get it wherever it last switched out, and inside an
+            # fd callback that means "remove that descriptor", waking every
+            # other waiter on an fd that has nothing to do with this error.
+            hub.squelch_generic_exception(sys.exc_info())
         else:
             self._finish(result, None)
 

@@ -141,8 +141,8 @@ class GreenSocket:
     def connect_ex(self, address: Any) -> int:
         """Connect; return 0 or an errno instead of raising."""
         err = self._sock.connect_ex(address)
-        if err not in _CONNECT_PENDING:
-            return err
+        if err not in _CONNECT_PENDING or self._timeout == 0.0:
+            return err  # non-blocking: EINPROGRESS, as the stdlib says
         try:
             self._wait(read=False)
         except TimeoutError:

@@ -108,6 +108,14 @@ class DebugListener(FdListener):
         return super().__repr__() + "\n" + "".join(self.where_called)
 
 
+def root_greenlet() -> greenlet.greenlet:
+    """The current thread's main greenlet (the one with no parent)."""
+    g = greenlet.getcurrent()
+    while g.parent is not None:
+        g = g.parent
+    return g
+
+
 def _alarm_handler(signum: int, frame: Any) -> None:
     raise RuntimeError("Blocking detector ALARMED at" + "".join(traceback.format_stack(frame)))
 
@@ -142,10 +150,14 @@ class BaseHub:
 
     @property
     def greenlet(self) -> greenlet.greenlet:
-        """The MAINLOOP greenlet, created on first use; its parent is its creator."""
+        """The MAINLOOP greenlet, created on first use.
+
+        Its parent is the thread's root greenlet, whoever touched it first, so
+        the loop's end and KeyboardInterrupt/SystemExit reach the main greenlet.
+        """
         g = self._greenlet
         if g is None:
-            g = self._greenlet = greenlet.greenlet(self.run)
+            g = self._greenlet = greenlet.greenlet(self.run, root_greenlet())
         return g
 
     @greenlet.setter
@@ -308,7 +320,14 @@ class BaseHub:
         """Throw IOClosed into the greenthread of one obsoleted listener."""
         listener = self.closed.pop()
         if not listener.greenlet.dead:
-            listener.tb(IOClosed())
+            try:
+                listener.tb(IOClosed())
+            except self.SYSTEM_EXCEPTIONS:
+                raise
+            except BaseException:
+                # The greenthread did not handle it and died: its error ends
+                # here (printed), like one raised from a timer or fd callback.
+                self.squelch_generic_exception(sys.exc_info())
 
     def _update_interest(self, fileno: int) -> None:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
@@ -461,8 +480,8 @@ class BaseHub:
                     self.block_detect_post()
                 self.prepare_timers()
                 wakeup_when = self.sleep_until()
-                if self.closed:
-                    sleep_time = 0.0  # IOClosed is due on the next pass: don't block
+                if self.closed or self.stopping:
+                    sleep_time = 0.0  # IOClosed is due / abort() asked: don't block
                 elif wakeup_when is None:
                     sleep_time = self.default_sleep()
                 else:
