@@ -5,6 +5,11 @@ Environment:
   EVENTHUB_REQUIRE_EXTENSIONS=1  a failed extension build is an error (CI).
 Otherwise a failed build (no compiler, no Cython) leaves the pure-Python hubs
 and prints one warning line.
+
+The pyevent hub (eventhub.hubs._libevent) links against the libevent 2.1
+runtime library, libevent_core-2.1.so.7 (Debian: libevent-core-2.1-7), by its
+versioned name: no libevent headers are needed.  Without that library the
+extension is skipped (named in the warning line), and pyevent is unavailable.
 """
 
 from __future__ import annotations
@@ -39,8 +44,22 @@ MODULES = {
     "eventhub.hubs._epoll": ["eventhub/hubs/_epoll.pyx"],
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
+    "eventhub.hubs._libevent": ["eventhub/hubs/_libevent.pyx"],
     "eventhub._net": ["eventhub/_net.pyx"],
 }
+
+#: extension name -> (shared library it links against, how to get it).
+NEEDS_LIBRARY = {
+    "eventhub.hubs._libevent": ("event_core-2.1", "Debian: apt-get install libevent-core-2.1-7"),
+}
+
+
+def _find_library(name: str) -> str | None:
+    """The versioned file name of shared library ``lib<name>`` (via ldconfig), or None."""
+    from ctypes.util import find_library
+
+    found = find_library(name)
+    return found if found and found.startswith(f"lib{name}.so") else None
 
 
 def _warn(message: str, fallback: str = "installing the pure-Python hubs only") -> None:
@@ -84,7 +103,22 @@ def extensions() -> list:  # type: ignore[type-arg]
         _warn(f"Cython or greenlet is missing ({e})")
         return []
     include = [os.path.dirname(greenlet.__file__)]
-    exts = [Extension(name, sources, include_dirs=include) for name, sources in MODULES.items()]
+    exts = []
+    missing = []
+    for name, sources in MODULES.items():
+        link_args = []
+        if name in NEEDS_LIBRARY:
+            library, how = NEEDS_LIBRARY[name]
+            soname = _find_library(library)
+            if soname is None:
+                missing.append(f"{name} (lib{library} not found; {how})")
+                continue
+            link_args = [f"-l:{soname}"]  # the runtime library; no -dev package needed
+        exts.append(Extension(name, sources, include_dirs=include, extra_link_args=link_args))
+    if missing:
+        if REQUIRE_EXTENSIONS:
+            raise SystemExit(f"eventhub: cannot build {', '.join(missing)}")
+        _warn(f"skipping {', '.join(missing)}", "that hub is unavailable")
     try:
         built = cythonize(exts, compiler_directives=DIRECTIVES, include_path=["."])
     except Exception as e:

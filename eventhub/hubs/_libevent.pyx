@@ -1,0 +1,421 @@
+"""Compiled pyevent hub: libevent 2.1's ``event_base``, called from C.
+
+One ``event_base`` per hub, so hubs in several OS threads run independently.
+Each fd gets two persistent libevent events (read, write), created when the
+fd first gets a listener in that direction and kept until the fd is closed,
+reused or the hub destroyed; they are added and deleted as the interest set
+changes.  libevent's epoll backend is level-triggered, like every hub: a
+callback is called on every pass while its fd is ready.
+
+No Python code runs inside ``event_base_loop``: libevent's callbacks only
+record (fd, direction) in a C array, which ``_wait`` dispatches once the
+loop has returned.  So greenlet switches, exceptions and nested waits never
+cross libevent's stack, and the loop can run without the GIL.
+
+Timers stay in the core's timer queue; ``_wait`` turns its timeout into one
+reusable libevent timer event and runs one ``EVLOOP_ONCE`` pass.
+
+Signals: libevent's epoll backend retries ``epoll_wait`` after EINTR, so a
+Python signal handler (SIGINT's raises KeyboardInterrupt) would only run
+once the wait timed out.  A hub in the main thread therefore owns Python's
+``signal.set_wakeup_fd`` while no one else does: a signal writes a byte to
+its pipe, the pipe's event ends the pass, and ``PyErr_CheckSignals`` runs the
+handler.  If the wakeup fd belongs to someone else, blocking waits are cut
+into short slices instead.  No libevent signal event is ever installed, so
+Python's own handlers stay in charge.
+"""
+
+import os
+import signal
+import threading
+
+from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
+from libc.errno cimport EBADF, errno
+from libc.stdlib cimport free, malloc
+from posix.time cimport timeval
+
+from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
+from eventhub.includes cimport libevent as le
+
+cdef enum:
+    # Distinct fds recorded per wait; more ready fds are reported again on
+    # the next wait (level-triggered), so none is lost.
+    MAX_READY = 4096
+    # libevent's epoll backend fetches at least this many events per
+    # epoll_wait (its first batch size; it grows the batch when one fills).
+    # A pass that reports this many may have left ready fds behind: poll again.
+    LIBEVENT_MIN_BATCH = 32
+    # ... but at most this many passes per wait.
+    MAX_PASSES = 8
+
+# Blocking waits are cut into slices this long (seconds) when the hub cannot
+# own the signal wakeup fd, so a signal handler still runs promptly.
+cdef double SIGNAL_SLICE = 0.1
+
+
+cdef struct Ready:
+    int fd
+    int what          # libevent EV_READ / EV_WRITE bits
+
+
+cdef struct Sink:
+    # Filled by the C callbacks during event_base_loop, read by _wait.
+    Ready *items
+    int len
+    int calls         # callbacks in the current pass
+    FdState *fdstate  # the hub's slot table: state = index + 1 in items
+    int nslots
+    bint signalled    # the signal wakeup pipe became readable
+    bint timed_out
+
+
+cdef struct FdEvents:
+    le.event *read
+    le.event *write
+
+
+cdef void _on_io(int fd, short what, void *arg) noexcept nogil:
+    # One record per fd per wait, whichever order libevent reports its read
+    # and write events in and however many passes report it.
+    cdef Sink *sink = <Sink *>arg
+    cdef int index
+    sink.calls += 1
+    if fd < 0 or fd >= sink.nslots:
+        return  # not an fd of ours
+    index = sink.fdstate[fd].state - 1
+    if index >= 0:
+        sink.items[index].what |= what
+    elif sink.len < MAX_READY:
+        sink.items[sink.len].fd = fd
+        sink.items[sink.len].what = what
+        sink.len += 1
+        sink.fdstate[fd].state = sink.len
+
+
+cdef void _on_signal(int fd, short what, void *arg) noexcept nogil:
+    (<Sink *>arg).signalled = True
+
+
+cdef void _on_timeout(int fd, short what, void *arg) noexcept nogil:
+    (<Sink *>arg).timed_out = True
+
+
+cdef void _quiet_log(int severity, const char *msg) noexcept nogil:
+    # libevent would print its warnings (e.g. a failed epoll_ctl on a bad
+    # fd) to stderr; every failure is reported as an exception instead.
+    pass
+
+
+le.event_set_log_callback(_quiet_log)
+
+#: The libevent version this module runs on, e.g. "2.1.12-stable".
+LIBEVENT_VERSION = le.event_get_version().decode("ascii", "replace")
+if le.event_get_version_number() < 0x02010000:
+    raise ImportError(f"the pyevent hub needs libevent 2.1 or later, found {LIBEVENT_VERSION}")
+
+
+cdef inline void _set_timeval(timeval *tv, double seconds) noexcept:
+    # Rounded up to the microsecond: never wake before the timer is due.
+    cdef long usec
+    if seconds > 86400.0 * 365:
+        seconds = 86400.0 * 365
+    tv.tv_sec = <long>seconds
+    usec = <long>((seconds - tv.tv_sec) * 1e6)
+    if (seconds - tv.tv_sec) * 1e6 > usec:
+        usec += 1
+    if usec >= 1000000:
+        tv.tv_sec += 1
+        usec -= 1000000
+    tv.tv_usec = usec
+
+
+cdef int _raise_errno(int err) except -1:
+    if err == 0:
+        err = EBADF
+    raise OSError(err, os.strerror(err))
+
+
+cdef class Hub(BaseHub):
+    """The pyevent hub: persistent, level-triggered libevent events."""
+
+    cdef le.event_base *_base
+    cdef le.event *_timer       # ends a blocking pass at its timeout
+    cdef le.event *_signal_ev   # read event on the signal wakeup pipe, if owned
+    cdef int _signal_r
+    cdef int _signal_w
+    cdef bint _main_thread
+    cdef Sink _sink
+    cdef bint _dispatching
+
+    def __cinit__(self, *args, **kw):
+        self._signal_r = -1
+        self._signal_w = -1
+        self._sink.items = <Ready *>malloc(MAX_READY * sizeof(Ready))
+        if self._sink.items == NULL:
+            raise MemoryError()
+
+    def __init__(self, clock=None):
+        BaseHub.__init__(self, clock)
+        if self._base != NULL:
+            return
+        self._base = le.event_base_new()
+        if self._base == NULL:
+            raise OSError("libevent could not create an event_base")
+        self._timer = le.event_new(self._base, -1, 0, _on_timeout, &self._sink)
+        if self._timer == NULL:
+            raise MemoryError()
+        self._main_thread = threading.current_thread() is threading.main_thread()
+
+    @property
+    def method(self):
+        """The kernel interface libevent chose, e.g. ``"epoll"``."""
+        if self._base == NULL:
+            return None
+        return le.event_base_get_method(self._base).decode("ascii", "replace")
+
+    def __dealloc__(self):
+        self._release()
+        free(self._sink.items)
+
+    def destroy(self):
+        """Free every event and the event_base; the hub is unusable afterwards."""
+        self._release()
+
+    cdef void _release(self) noexcept:
+        cdef int fd
+        if self._fdstate != NULL:
+            for fd in range(self._nslots):
+                self._free_events(fd)
+        self._drop_signal_wakeup()
+        if self._timer != NULL:
+            le.event_free(self._timer)
+            self._timer = NULL
+        if self._base != NULL:
+            le.event_base_free(self._base)
+            self._base = NULL
+
+    cdef void _free_events(self, int fd) noexcept:
+        cdef FdState *st = &self._fdstate[fd]
+        cdef FdEvents *evs = <FdEvents *>st.data
+        st.mask = 0
+        if evs == NULL:
+            return
+        # event_free deletes a pending event first: nothing stays registered.
+        if evs.read != NULL:
+            le.event_free(evs.read)
+        if evs.write != NULL:
+            le.event_free(evs.write)
+        free(evs)
+        st.data = NULL
+
+    cdef le.event *_event_for(self, int fd, bint write) except NULL:
+        """fd's read or write event, created on first use."""
+        cdef FdState *st = &self._fdstate[fd]
+        cdef FdEvents *evs = <FdEvents *>st.data
+        cdef le.event *ev
+        if evs == NULL:
+            evs = <FdEvents *>malloc(sizeof(FdEvents))
+            if evs == NULL:
+                raise MemoryError()
+            evs.read = evs.write = NULL
+            st.data = evs
+        ev = evs.write if write else evs.read
+        if ev == NULL:
+            ev = le.event_new(self._base, fd,
+                              (le.EV_WRITE if write else le.EV_READ) | le.EV_PERSIST,
+                              _on_io, &self._sink)
+            if ev == NULL:
+                raise MemoryError()
+            if write:
+                evs.write = ev
+            else:
+                evs.read = ev
+        return ev
+
+    cdef int _set(self, int fd, int bit, bint on) except -1:
+        """Add or delete fd's event for one direction (EV_READ/EV_WRITE)."""
+        cdef FdState *st = &self._fdstate[fd]
+        global errno
+        cdef le.event *ev = self._event_for(fd, bit == EV_WRITE)
+        if on:
+            errno = 0
+            if le.event_add(ev, NULL) < 0:
+                # epoll_ctl refused the fd (closed: EBADF, a regular file:
+                # EPERM, ...); libevent left the event unregistered.
+                _raise_errno(errno)
+            st.mask |= bit
+        else:
+            st.mask &= ~bit
+            if le.event_del(ev) < 0:
+                raise OSError(f"libevent could not delete the event for fd {fd}")
+        return 0
+
+    cdef int _update_interest(self, int fd) except -1:
+        cdef int interest = self._interest(fd)
+        cdef int mask = self._fdstate[fd].mask
+        if self._base == NULL:
+            if interest:
+                raise ValueError("I/O operation on a destroyed hub")
+            return 0
+        if (interest ^ mask) & EV_READ:
+            self._set(fd, EV_READ, interest & EV_READ)
+        if (interest ^ mask) & EV_WRITE:
+            self._set(fd, EV_WRITE, interest & EV_WRITE)
+        return 0
+
+    cdef int _forget(self, int fd) except -1:
+        # The fd is closed or reused: its events name a file that is gone.
+        self._free_events(fd)
+        return 0
+
+    cdef int _claim_signal_wakeup(self) except -1:
+        """Own Python's signal wakeup fd if no one does (main thread only)."""
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            old = signal.set_wakeup_fd(w)
+        except ValueError:  # not the main thread of the main interpreter
+            self._main_thread = False
+            old = None
+        if old != -1:
+            if old is not None:
+                signal.set_wakeup_fd(old)  # someone else's: give it back
+            os.close(r)
+            os.close(w)
+            return 0
+        self._signal_r = r
+        self._signal_w = w
+        self._signal_ev = le.event_new(self._base, r, le.EV_READ | le.EV_PERSIST, _on_signal, &self._sink)
+        if self._signal_ev == NULL or le.event_add(self._signal_ev, NULL) < 0:
+            self._drop_signal_wakeup()
+            raise OSError("libevent could not watch the signal wakeup pipe")
+        return 0
+
+    cdef void _drop_signal_wakeup(self) noexcept:
+        """Stop watching the wakeup pipe and hand the wakeup fd back."""
+        if self._signal_ev != NULL:
+            le.event_free(self._signal_ev)
+            self._signal_ev = NULL
+        if self._signal_w < 0:
+            return
+        try:
+            old = signal.set_wakeup_fd(-1)
+        except ValueError:
+            # Not the main thread (a hub collected elsewhere): the pipe must
+            # stay open, or signal bytes could land in a reused fd number.
+            return
+        if old != -1 and old != self._signal_w:
+            signal.set_wakeup_fd(old)  # someone took it over: leave it theirs
+        os.close(self._signal_w)
+        os.close(self._signal_r)
+        self._signal_w = self._signal_r = -1
+
+    cdef int _drain_signal_pipe(self) except -1:
+        try:
+            while os.read(self._signal_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        return 0
+
+    cdef int _loop(self, double seconds) except -1:
+        """One libevent pass: poll, or block up to ``seconds``; adds to the sink."""
+        cdef timeval tv
+        cdef int rc
+        self._sink.fdstate = self._fdstate
+        self._sink.nslots = self._nslots
+        self._sink.calls = 0
+        self._sink.signalled = False
+        self._sink.timed_out = False
+        if seconds <= 0:
+            rc = le.event_base_loop(self._base, le.EVLOOP_ONCE | le.EVLOOP_NONBLOCK)
+        else:
+            _set_timeval(&tv, seconds)
+            if le.event_add(self._timer, &tv) < 0:
+                raise OSError("libevent could not add the timeout event")
+            with nogil:
+                rc = le.event_base_loop(self._base, le.EVLOOP_ONCE)
+            if le.event_del(self._timer) < 0:
+                raise OSError("libevent could not delete the timeout event")
+        if rc < 0:
+            PyErr_SetFromErrno(OSError)
+        if self._sink.signalled:
+            self._drain_signal_pipe()
+        PyErr_CheckSignals()  # run Python signal handlers; KeyboardInterrupt propagates
+        return 0
+
+    cdef int _collect(self, double seconds) except -1:
+        """Fill the sink with what is ready within ``seconds``."""
+        cdef double slice_
+        cdef int passes = 1
+        cdef int before
+        if seconds > 0 and self._main_thread and self._signal_ev == NULL:
+            self._claim_signal_wakeup()
+        if seconds > 0 and self._main_thread and self._signal_ev == NULL:
+            # Someone else owns the wakeup fd: wait in short slices.
+            while True:
+                slice_ = seconds if seconds < SIGNAL_SLICE else SIGNAL_SLICE
+                self._loop(slice_)
+                seconds -= slice_
+                if self._sink.len or seconds <= 0:
+                    break
+        else:
+            self._loop(seconds)
+        before = 0
+        while self._sink.len - before >= LIBEVENT_MIN_BATCH and passes < MAX_PASSES:
+            # A full batch: libevent may have more ready fds than it fetched.
+            before = self._sink.len
+            self._loop(0)
+            passes += 1
+        return 0
+
+    cdef int _wait(self, double seconds) except -1:
+        cdef Ready *items
+        cdef Ready *outer = NULL
+        cdef int outer_len = 0
+        cdef int n, i, fd, what
+        cdef bint nested = self._dispatching
+        if self._base == NULL:
+            raise ValueError("I/O operation on a destroyed hub")
+        if nested:  # wait() called from a callback: don't clobber the outer batch
+            outer = self._sink.items
+            outer_len = self._sink.len
+            self._sink.items = <Ready *>malloc(MAX_READY * sizeof(Ready))
+            if self._sink.items == NULL:
+                self._sink.items = outer
+                raise MemoryError()
+        self._sink.len = 0
+        try:
+            try:
+                self._collect(seconds)
+            finally:
+                # The marks must not outlive this batch (a nested wait,
+                # a later one): clear them before any callback runs.
+                for i in range(self._sink.len):
+                    fd = self._sink.items[i].fd
+                    if fd < self._nslots:
+                        self._fdstate[fd].state = 0
+            n = self._sink.len
+            if n == 0:
+                return 0
+            items = self._sink.items
+            if self.debug_blocking:
+                self.block_detect_pre()
+            self._dispatching = True
+            try:
+                for i in range(n):
+                    fd = items[i].fd
+                    what = items[i].what
+                    if what & le.EV_READ:
+                        self._fire_read(fd)
+                    if what & le.EV_WRITE:
+                        self._fire_write(fd)
+            finally:
+                self._dispatching = nested
+            if self.debug_blocking:
+                self.block_detect_post()
+        finally:
+            if nested:
+                free(self._sink.items)
+                self._sink.items = outer
+                self._sink.len = outer_len
+        return 0
