@@ -46,6 +46,8 @@ MODULES = {
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
     "eventhub.hubs._libevent": ["eventhub/hubs/_libevent.pyx"],
     "eventhub._net": ["eventhub/_net.pyx"],
+    "eventhub._timeout": ["eventhub/_timeout.pyx"],
+    "eventhub._greenthread": ["eventhub/_greenthread.pyx"],
 }
 
 #: extension name -> (shared library it links against, how to get it).

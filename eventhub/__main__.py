@@ -31,6 +31,11 @@ def main() -> int:
         status = 1
     else:
         print(f"chosen hub: {_describe(chosen)} ({hubs.hub_variant(chosen)}, {source})")
+    from eventhub import greenthread, net, timeout
+
+    sleep_variant = "pure" if greenthread.sleep is greenthread.pure_sleep else "compiled"
+    net_variant = "compiled" if net._fast is not None else "pure"
+    print(f"sleep: {sleep_variant}; Timeout: {timeout.VARIANT}; socket recv/send: {net_variant}")
     print("backends:")
     for name in hubs.BUILTIN_HUBS:
         module = importlib.import_module(f"eventhub.hubs.{name}")

@@ -43,8 +43,9 @@ cdef int _wait(object gsock, bint write) except -1:
         gsock._wait(not write)
         return 0
     try:
+        sock = gsock._sock
         (<BaseHub>hub)._trampoline(
-            gsock._sock, write, timeout, None if timeout is None else TimeoutError("timed out"), None)
+            sock, write, timeout, None if timeout is None else TimeoutError("timed out"), None, sock)
     except IOClosed:
         raise OSError(_errno.EBADF, "Bad file descriptor (closed while waiting)") from None
     return 0

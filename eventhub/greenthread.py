@@ -10,6 +10,7 @@ from greenlet import GreenletExit, getcurrent
 
 from eventhub.event import Event
 from eventhub.hubs import get_hub
+from eventhub.hubs._variant import load_compiled
 
 T = TypeVar("T")
 
@@ -23,14 +24,20 @@ def sleep(seconds: float = 0) -> None:
     for I/O once before this one continues.
     """
     hub = get_hub()
-    current = getcurrent()
-    if current is hub.greenlet:
-        raise RuntimeError("sleep() was called from the hub's own greenlet (MAINLOOP); call it from a greenthread")
-    timer = hub.schedule_call_global(seconds, current.switch)
+    timer = hub.schedule_call_global(seconds, getcurrent().switch)
     try:
-        hub.switch()
+        hub.switch()  # raises RuntimeError if called from the hub's own greenlet
     finally:
-        timer.cancel()
+        if not timer.called:  # woken early (a kill, a Timeout): drop the timer
+            timer.cancel()
+
+
+#: The reference ``sleep`` above; ``sleep`` is its compiled twin
+#: (eventhub/_greenthread.pyx) when built.
+pure_sleep = sleep
+_compiled: Any = load_compiled("_greenthread", package="eventhub")
+if _compiled is not None:
+    sleep = _compiled.sleep  # noqa: F811
 
 
 class GreenThread(greenlet.greenlet, Generic[T]):

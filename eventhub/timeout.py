@@ -8,6 +8,7 @@ from typing import Any
 from greenlet import getcurrent
 
 from eventhub.hubs import get_hub
+from eventhub.hubs._variant import load_compiled
 
 
 class Timeout(BaseException):
@@ -20,7 +21,7 @@ class Timeout(BaseException):
     """
 
     def __init__(self, seconds: float | None = None, exception: Any = None) -> None:
-        super().__init__(seconds, exception)
+        # BaseException.__new__ already keeps (seconds, exception) as .args.
         self.seconds = seconds
         self.exception = exception
         self.timer: Any = None
@@ -28,7 +29,8 @@ class Timeout(BaseException):
 
     def start(self) -> Timeout:
         """Schedule the timeout; restarting a pending one is an error."""
-        if self.pending:
+        timer = self.timer
+        if timer is not None and timer.pending:
             raise RuntimeError(f"{self!r} is already started; cancel() it first")
         if self.seconds is None:
             self.timer = None
@@ -45,7 +47,7 @@ class Timeout(BaseException):
     def pending(self) -> bool:
         """True while the timeout is scheduled and has not fired."""
         timer = self.timer
-        return timer is not None and timer.pending
+        return timer is not None and not timer.called  # hub timers are always scheduled
 
     def cancel(self) -> None:
         """Stop the timeout if pending; safe to call more than once."""
@@ -79,3 +81,14 @@ class Timeout(BaseException):
     ) -> bool:
         self.cancel()
         return value is self and self.exception is False
+
+
+#: The reference implementation above; ``Timeout`` is its compiled twin
+#: (eventhub/_timeout.pyx) when built.
+PureTimeout = Timeout
+_compiled: Any = load_compiled("_timeout", package="eventhub")
+CompiledTimeout: Any = _compiled.Timeout if _compiled is not None else None
+if CompiledTimeout is not None:
+    Timeout = CompiledTimeout  # type: ignore[misc]
+#: "compiled" or "pure": which one ``Timeout`` is.
+VARIANT: str = "compiled" if Timeout is CompiledTimeout else "pure"

@@ -742,3 +742,38 @@ def test_cancelled_sleep_timers_between_switches(hub: Any) -> None:
     for t in ts:
         t.wait()
     assert sorted(woken) == [0, 1, 2, 99]
+
+
+def test_dropped_hub_with_pending_work_is_collected(hub_class: Any) -> None:
+    """A hub dropped with timers and listeners pending is freed by the GC."""
+    import gc
+    import weakref
+
+    a, b = socket.socketpair()
+    try:
+        h = hub_class()
+        h.schedule_call_global(60, _noop)
+        h.schedule_call_local(60, _noop)
+        h.add(h.READ, a, _noop, _noop, None)
+        h.greenlet  # the MAINLOOP's run refers back to the hub
+        ref = weakref.ref(h)
+        del h
+        gc.collect()
+        assert ref() is None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_timer_outliving_its_hub(hub_class: Any) -> None:
+    import gc
+
+    h = hub_class()
+    timer = h.schedule_call_global(60, _noop)
+    fired = h.schedule_call_global(0, _noop)
+    h.destroy()
+    del h
+    gc.collect()
+    assert fired.pending
+    timer.cancel()
+    assert not timer.pending and timer.called

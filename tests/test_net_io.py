@@ -134,3 +134,46 @@ def test_peer_gone(gpair: Any) -> None:
     with pytest.raises((BrokenPipeError, ConnectionResetError)):
         for _ in range(100):
             a.sendall(b"x" * 65536)
+
+
+def _recv_after_send(reader: GreenSocket, writer: Any) -> bytes:
+    def later() -> None:
+        sleep(0.001)
+        writer.send(b"z")
+
+    t = spawn(later)
+    data = reader.recv(1)
+    t.wait()
+    return data
+
+
+def test_fd_reuse_across_sockets_closed_without_notify(hub: Any, net_path: str) -> None:
+    """Sockets closed behind GreenSocket's back, their fds reused by new ones:
+    every new socket's wait still wakes up (no stale registration trusted)."""
+    for _ in range(30):
+        a, b = socket.socketpair()
+        ga = GreenSocket(sock=a)
+        assert _recv_after_send(ga, b) == b"z"
+        a.close()  # the raw socket: no notify_close
+        b.close()
+        del ga
+    c, d = socket.socketpair()
+    try:
+        assert _recv_after_send(GreenSocket(sock=c), d) == b"z"
+    finally:
+        c.close()
+        d.close()
+
+
+def test_same_socket_waits_repeatedly(hub: Any, net_path: str) -> None:
+    a, b = socket.socketpair()
+    ga = GreenSocket(sock=a)
+    try:
+        for _ in range(20):
+            assert _recv_after_send(ga, b) == b"z"
+        ga.settimeout(0.01)
+        with pytest.raises(TimeoutError):
+            ga.recv(1)
+    finally:
+        ga.close()
+        b.close()

@@ -89,3 +89,20 @@ def test_main_reports_every_backend() -> None:
     for name in hubs.BUILTIN_HUBS:
         assert f"  {name} " in out
     assert f"({hubs.VARIANT}," in out
+
+
+@pytest.mark.parametrize("name", ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread"])
+def test_other_extensions_are_used_when_built(name: str) -> None:
+    from eventhub import greenthread, net, timeout
+
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        assert not _required(), f"{name} missing although EVENTHUB_REQUIRE_EXTENSIONS is set"
+        return
+    if _variant.NO_EXTENSIONS:
+        assert net._fast is None and timeout.VARIANT == "pure"
+        assert greenthread.sleep is greenthread.pure_sleep
+    else:
+        assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
+        assert greenthread.sleep is not greenthread.pure_sleep

@@ -3,8 +3,9 @@
 #
 # A backend is a cdef subclass of BaseHub that overrides only the three hooks
 # marked HOOK below; everything else (listeners, timers, the run loop,
-# switching) is the core's.  This interface is STABLE: hooks and helpers keep
-# their names and signatures; fields may only be appended.
+# switching) is the core's.  This interface is STABLE: the hooks, the helpers
+# for backends and the C API keep their names and signatures; anything new is
+# added, never renamed (rebuild backends after updating eventhub).
 #
 #     from eventhub.hubs._core cimport BaseHub, FdState, EV_READ, EV_WRITE
 #
@@ -49,12 +50,17 @@ cdef class Timer:
     cdef public object seconds
     cdef public bint called
     cdef double _scheduled             # the deadline; NaN until scheduled
-    cdef public object _hub
+    # The hub holding this timer, borrowed: a timer must not keep its hub
+    # alive (the hub's C heap is invisible to the GC, so hub -> timer -> hub
+    # would never be collected).  The hub clears it whenever it drops an
+    # uncalled timer; only uncalled timers ever use it.
+    cdef PyObject *_hub_ptr
     cdef object _cb
     cdef object _args
     cdef object _kw
     cdef void _clear(self) noexcept
     cdef int _fire(self) except -1
+    cdef int _cancel(self) except -1       # cancel() in C
 
 
 cdef class LocalTimer(Timer):
@@ -76,6 +82,7 @@ cdef class FdListener:
 
 cdef class BaseHub:
     cdef dict __dict__                 # instance attributes, like the pure hub
+    cdef object __weakref__            # weak references, like the pure hub
 
     # -- listener slots: index fd; None or the primary FdListener ------------
     cdef list _readers
@@ -112,6 +119,10 @@ cdef class BaseHub:
     cdef public object lclass
     cdef bint _firing                  # the loop is suspended inside _fire_timers
     cdef double _firing_when           # ... firing the timers due at this time
+    # While _trampoline adds a listener for an object that owns the fd (a
+    # socket): that object.  A backend may trust a registration it made for
+    # the same still-open owner without re-validating it with the kernel.
+    cdef object _io_owner
 
     # -- HOOK: the poller's interest in fd changed (a primary listener was
     # added or removed).  Read the new interest with _interest(fd).  Raise
@@ -140,6 +151,18 @@ cdef class BaseHub:
     # refuses fds >= FD_SETSIZE here); call BaseHub._accept_fd from overrides.
     cdef int _accept_fd(self, object fileno) except -1
 
+    # -- C API used by the compiled twins (_greenthread, _timeout, _net) ------
+    # switch() in C.
+    cdef object _switch(self)
+    # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
+    # trampoline() in C: park the current greenthread until fileno is ready
+    # (write: for writing); timeout_exc after timeout seconds (None: never);
+    # IOClosed if the fd is closed meanwhile.  owner: the object whose
+    # fileno() fileno is (see _io_owner), or None.
+    cdef object _trampoline(self, object fileno, bint write, object timeout,
+                            object timeout_exc, object mark_as_closed, object owner)
+
     # -- internals (not hooks) -------------------------------------------------
     cdef int _grow(self, int fd) except -1
     cdef int _fire(self, FdListener listener) except -1
@@ -149,13 +172,7 @@ cdef class BaseHub:
     cdef int _timer_canceled(self) except -1
     cdef int _prepare_timers(self) except -1
     cdef int _fire_timers(self, double when) except -1
-    cdef object _handoff(self, object cur)
-
-    # trampoline() in C: park the current greenthread until fileno is ready
-    # (write: for writing), TimeoutError-like timeout_exc after timeout
-    # seconds (None: never), IOClosed if the fd is closed meanwhile.
-    cdef object _trampoline(self, object fileno, bint write, object timeout,
-                            object timeout_exc, object mark_as_closed)
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
+    cdef object _handoff(self, object cur)
     cdef int _loop_wait(self, double seconds) except -1

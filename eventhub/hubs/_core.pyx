@@ -9,6 +9,8 @@ timer), and switching goes through greenlet's C API.  Backends (``_epoll``,
 ``_core.pxd`` and implement its hooks.
 """
 
+cimport cython
+
 import signal
 import sys
 import time
@@ -18,7 +20,7 @@ import greenlet as _greenlet_mod
 
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.list cimport PyList_GET_ITEM
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.string cimport memset
@@ -33,6 +35,7 @@ from eventhub.includes.greenlet cimport (
     init_switch_def,
     switch_target,
     greenlet_is_dead,
+    greenlet_is_started,
     greenlet_parent_is,
     greenlet_set_parent,
     greenlet_switch,
@@ -48,7 +51,7 @@ from eventhub.includes.posix cimport (
 )
 
 from eventhub.hubs.errors import IOClosed
-from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler
+from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler, root_greenlet
 from eventhub.hubs.hub import as_delay as _as_delay_slow
 from eventhub.hubs.hub import as_fileno as _as_fileno_slow
 from eventhub.hubs.hub import closed_callback
@@ -92,12 +95,19 @@ cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
     return a.deadline < b.deadline or (a.deadline == b.deadline and a.seq < b.seq)
 
 
+# The timer queue is a 4-ary heap: half the depth of a binary one, and a
+# node's four children share cache lines, which matters once it holds
+# hundreds of thousands of timers.  Same algorithm as heapq otherwise.
+cdef enum:
+    ARITY = 4
+
+
 cdef void _sift_down(TimerEntry *heap, Py_ssize_t start, Py_ssize_t pos) noexcept nogil:
     # heapq's _siftdown: move heap[pos] up towards start.
     cdef TimerEntry item = heap[pos]
     cdef Py_ssize_t parent
     while pos > start:
-        parent = (pos - 1) >> 1
+        parent = (pos - 1) // ARITY
         if _seq_less(&item, &heap[parent]):
             heap[pos] = heap[parent]
             pos = parent
@@ -107,18 +117,32 @@ cdef void _sift_down(TimerEntry *heap, Py_ssize_t start, Py_ssize_t pos) noexcep
 
 
 cdef void _sift_up(TimerEntry *heap, Py_ssize_t n, Py_ssize_t pos) noexcept nogil:
-    # heapq's _siftup: move the smaller child up until a leaf, then sift down.
+    # heapq's _siftup: move the smallest child up until a leaf, then sift down.
     cdef Py_ssize_t start = pos
     cdef TimerEntry item = heap[pos]
-    cdef Py_ssize_t child = 2 * pos + 1
+    cdef Py_ssize_t child = ARITY * pos + 1
+    cdef Py_ssize_t best, last
     while child < n:
-        if child + 1 < n and not _seq_less(&heap[child], &heap[child + 1]):
+        best = child
+        last = child + ARITY if child + ARITY <= n else n
+        child += 1
+        while child < last:
+            if _seq_less(&heap[child], &heap[best]):
+                best = child
             child += 1
-        heap[pos] = heap[child]
-        pos = child
-        child = 2 * pos + 1
+        heap[pos] = heap[best]
+        pos = best
+        child = ARITY * pos + 1
     heap[pos] = item
     _sift_down(heap, start, pos)
+
+
+cdef void _heapify(TimerEntry *heap, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    if n < 2:
+        return
+    for i in range((n - 2) // ARITY, -1, -1):
+        _sift_up(heap, n, i)
 
 
 cdef int _reserve(TimerEntry **arr, Py_ssize_t *cap, Py_ssize_t need) except -1:
@@ -137,6 +161,13 @@ cdef int _reserve(TimerEntry **arr, Py_ssize_t *cap, Py_ssize_t need) except -1:
     return 0
 
 
+cdef inline void _detach(PyObject *timer, BaseHub hub) noexcept:
+    """The hub drops ``timer`` uncalled: it must forget the (borrowed) hub."""
+    cdef object t = <object>timer
+    if isinstance(t, Timer) and (<Timer>t)._hub_ptr == <PyObject *>hub:
+        (<Timer>t)._hub_ptr = NULL
+
+
 cdef inline bint _timer_called(PyObject *timer) except -1:
     cdef object t = <object>timer
     if isinstance(t, Timer):
@@ -148,6 +179,11 @@ cdef inline bint _timer_called(PyObject *timer) except -1:
 # Timers
 # ---------------------------------------------------------------------------
 
+# Timers are not tracked by the cyclic GC: a program makes and drops them by
+# the hundred thousand, and tracking them made the collector cost about a
+# third of scheduling.  A timer drops its callback and arguments as soon as
+# it fires or is cancelled, so it cannot keep a cycle alive past that.
+@cython.no_gc
 cdef class Timer:
     """Call ``cb(*args, **kw)`` once, ``seconds`` after it was scheduled."""
 
@@ -155,7 +191,7 @@ cdef class Timer:
         self.seconds = seconds
         self.called = False
         self._scheduled = _NAN
-        self._hub = None
+        self._hub_ptr = NULL
         self._cb = cb
         self._args = args
         self._kw = kw
@@ -205,22 +241,33 @@ cdef class Timer:
 
     def cancel(self):
         """Prevent the callback from running; a no-op if it already ran."""
+        self._cancel()
+
+    cdef int _cancel(self) except -1:
+        cdef BaseHub hub
         if self.called:
-            return
+            return 0
         self.called = True
         self._clear()
-        hub = self._hub
-        if hub is not None:
-            if isinstance(hub, BaseHub) and not (<BaseHub>hub)._py_timer_canceled:
-                (<BaseHub>hub)._timer_canceled()
-            else:
+        if self._hub_ptr != NULL:
+            hub = <BaseHub>self._hub_ptr
+            if hub._py_timer_canceled:
                 hub.timer_canceled(self)
+            else:
+                hub._timer_canceled()
+        return 0
+
+    @property
+    def _hub(self):
+        """The hub this timer is scheduled on (None if none)."""
+        return None if self._hub_ptr == NULL else <object>self._hub_ptr
 
     def __repr__(self):
         state = "pending" if self.pending else ("done" if self.called else "unscheduled")
         return f"<{type(self).__name__} {self.seconds}s {state}>"
 
 
+@cython.no_gc
 cdef class LocalTimer(Timer):
     """A timer that does not fire once the greenthread that scheduled it died."""
 
@@ -243,9 +290,9 @@ cdef class LocalTimer(Timer):
             return 0
         return Timer._fire(self)
 
-    def cancel(self):
+    cdef int _cancel(self) except -1:
         self.greenlet = None
-        Timer.cancel(self)
+        return Timer._cancel(self)
 
 
 cdef inline bint _dead(object g) except -1:
@@ -334,8 +381,10 @@ cdef class BaseHub:
     def __dealloc__(self):
         cdef Py_ssize_t i
         for i in range(self._heap_len):
+            _detach(self._heap[i].timer, self)
             Py_DECREF(<object>self._heap[i].timer)
         for i in range(self._next_len):
+            _detach(self._next[i].timer, self)
             Py_DECREF(<object>self._next[i].timer)
         PyMem_Free(self._heap)
         PyMem_Free(self._next)
@@ -362,10 +411,14 @@ cdef class BaseHub:
 
     @property
     def greenlet(self):
-        """The MAINLOOP greenlet, created on first use; its parent is its creator."""
+        """The MAINLOOP greenlet, created on first use.
+
+        Its parent is the thread's root greenlet, whoever touched it first, so
+        the loop's end and KeyboardInterrupt/SystemExit reach the main greenlet.
+        """
         g = self._greenlet
         if g is None:
-            g = self._greenlet = _greenlet_mod.greenlet(self.run)
+            g = self._greenlet = _greenlet_mod.greenlet(self.run, root_greenlet())
         return g
 
     @greenlet.setter
@@ -382,6 +435,9 @@ cdef class BaseHub:
 
     def switch(self):
         """Park the current greenlet and run the loop until someone switches back."""
+        return self._switch()
+
+    cdef object _switch(self):
         cur = getcurrent()
         loop = self._greenlet
         if loop is None or _dead(loop):
@@ -412,8 +468,8 @@ cdef class BaseHub:
 
         Switching back to the loop would only make it pop the next due timer
         and, for a plain ``g.switch`` timer, switch to ``g``.  Doing exactly
-        that here saves half the greenlet switches of ``sleep(0)`` and of
-        spawning; anything else goes back to the loop.
+        that here saves half the greenlet switches of ``sleep(0)``; anything
+        else goes back to the loop.
         """
         cdef Timer t
         cdef PyObject *target = NULL
@@ -424,7 +480,10 @@ cdef class BaseHub:
             t = <Timer>obj
             if not t.called:
                 target = switch_target(t._cb)
-                if target == NULL or <object>target is cur:
+                # An unstarted greenlet would begin at cur's Python recursion
+                # depth, and a chain of them overflow it: the loop starts those.
+                if (target == NULL or <object>target is cur
+                        or not greenlet_is_started(<object>target)):
                     break
             self._heap_len -= 1
             if self._heap_len:
@@ -648,7 +707,14 @@ cdef class BaseHub:
         """Throw IOClosed into the greenthread of one obsoleted listener."""
         listener = self.closed.pop()
         if not listener.greenlet.dead:
-            listener.tb(IOClosed())
+            try:
+                listener.tb(IOClosed())
+            except BaseException as e:
+                if isinstance(e, self.SYSTEM_EXCEPTIONS):
+                    raise
+                # The greenthread did not handle it and died: its error ends
+                # here (printed), like one raised from a timer or fd callback.
+                self.squelch_generic_exception(sys.exc_info())
 
     def get_readers(self):
         return self._primaries(self._readers)
@@ -674,15 +740,19 @@ cdef class BaseHub:
         self.lclass = DebugListener if value else FdListener
 
     cdef object _trampoline(self, object fileno, bint write, object timeout,
-                            object timeout_exc, object mark_as_closed):
+                            object timeout_exc, object mark_as_closed, object owner):
         cdef Timer timer = None
         current = getcurrent()
         if self.greenlet is current:
             raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
         if timeout is not None:
-            timer = self.schedule_call_global(timeout, current.throw, timeout_exc)
+            timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
         try:
-            listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+            self._io_owner = owner
+            try:
+                listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+            finally:
+                self._io_owner = None
             try:
                 return self.switch()
             finally:
@@ -780,7 +850,7 @@ cdef class BaseHub:
         self._next_len += 1
         if isinstance(timer, Timer):
             (<Timer>timer)._scheduled = deadline
-            (<Timer>timer)._hub = self
+            (<Timer>timer)._hub_ptr = <PyObject *>self
         return deadline
 
     def add_timer(self, timer):
@@ -823,16 +893,20 @@ cdef class BaseHub:
                 self._next[kept] = self._next[i]
                 kept += 1
         self._next_len = kept
-        for i in reversed(range(self._heap_len // 2)):
-            _sift_up(self._heap, self._heap_len, i)
+        _heapify(self._heap, self._heap_len)
         return 0
 
     cdef int _prepare_timers(self) except -1:
         cdef Py_ssize_t i, n = self._next_len
         cdef list dropped = None
+        cdef bint bulk
         if n == 0:
             return 0
         _reserve(&self._heap, &self._heap_cap, self._heap_len + n)
+        # Many new timers at once: append them all and re-heapify in O(n)
+        # rather than sifting each in.  (deadline, seq) is a total order, so
+        # timers pop in the same order either way.
+        bulk = n > 64 and n > self._heap_len
         for i in range(n):
             if _timer_called(self._next[i].timer):
                 self.timers_canceled -= 1
@@ -842,16 +916,18 @@ cdef class BaseHub:
                 Py_DECREF(<object>self._next[i].timer)
             else:
                 self._heap[self._heap_len] = self._next[i]
-                _sift_down(self._heap, 0, self._heap_len)
+                if not bulk:
+                    _sift_down(self._heap, 0, self._heap_len)
                 self._heap_len += 1
         self._next_len = 0
+        if bulk:
+            _heapify(self._heap, self._heap_len)
         return 0
 
     def prepare_timers(self):
         self._prepare_timers()
 
     cdef int _fire_timers(self, double when) except -1:
-        cdef TimerEntry last
         cdef PyObject *ptr
         while self._heap_len:
             if when < self._heap[0].deadline:
@@ -906,10 +982,12 @@ cdef class BaseHub:
         cdef Py_ssize_t i
         cdef list dropped = []
         for i in range(self._heap_len):
+            _detach(self._heap[i].timer, self)
             dropped.append(<object>self._heap[i].timer)
             Py_DECREF(<object>self._heap[i].timer)
         self._heap_len = 0
         for i in range(self._next_len):
+            _detach(self._next[i].timer, self)
             dropped.append(<object>self._next[i].timer)
             Py_DECREF(<object>self._next[i].timer)
         self._next_len = 0
@@ -917,6 +995,12 @@ cdef class BaseHub:
 
     def schedule_call_global(self, seconds, cb, *args, **kw):
         """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
+        cdef Timer t = self._schedule_global(seconds, cb, args)
+        if kw:
+            t._kw = kw
+        return t
+
+    cdef Timer _schedule_global(self, object seconds, object cb, tuple args):
         cdef Timer t
         if not callable(cb):
             raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
@@ -924,7 +1008,6 @@ cdef class BaseHub:
         t.seconds = seconds
         t._cb = cb
         t._args = args
-        t._kw = kw
         self._add_timer(t)
         return t
 
@@ -985,10 +1068,8 @@ cdef class BaseHub:
                 if self.debug_blocking:
                     self.block_detect_post()
                 self._prepare_timers()
-                if self.closed:
-                    # Obsoleted listeners await IOClosed: don't block before
-                    # the next pass delivers it.
-                    sleep_time = 0.0
+                if self.closed or self.stopping:
+                    sleep_time = 0.0  # IOClosed is due / abort() asked: don't block
                 elif self._heap_len == 0:
                     sleep_time = self.default_sleep()
                 else:

@@ -2,11 +2,18 @@
 
 An fd stays registered with the kernel across consecutive blocks: when its
 last listener goes, the registration is kept (no syscall) and only dropped
-if the kernel reports an event nobody wants any more.  Re-adding an fd whose
-registration was idle re-validates it with EPOLL_CTL_MOD, so an fd closed and
-reused behind the hub's back (ENOENT) is registered afresh; notify_close /
-mark_as_reopened drop the registration at once.
+if the kernel reports an event nobody wants any more.
+
+Re-adding an fd whose registration was idle re-validates it with
+EPOLL_CTL_MOD, so an fd closed and reused behind the hub's back (ENOENT) is
+registered afresh -- unless the wait comes from the socket object that made
+the registration and that object is still open on the same fd: then the
+kernel cannot have dropped it (it drops a registration only when the file is
+closed), and no syscall is made.  notify_close / mark_as_reopened drop the
+registration at once.
 """
+
+import weakref
 
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
@@ -64,9 +71,11 @@ cdef class Hub(BaseHub):
     cdef int _epfd
     cdef epoll_event *_events
     cdef bint _dispatching
+    cdef dict _owners  # fd -> weakref to the socket whose wait registered it
 
     def __cinit__(self, *args, **kw):
         self._epfd = -1
+        self._owners = {}
         self._events = <epoll_event *>PyMem_Malloc(MAX_EVENTS * sizeof(epoll_event))
         if self._events == NULL:
             raise MemoryError()
@@ -123,9 +132,26 @@ cdef class Hub(BaseHub):
         if not interest:
             st.state = 0  # keep the registration; _wait drops it if it fires
             return 0
-        if st.state == CONFIRMED and (st.mask & interest) == interest:
-            return 0
-        return self._register(fd, interest)
+        if (st.mask & interest) == interest:
+            if st.state == CONFIRMED:
+                return 0
+            if self._owner_holds(fd):  # runs Python code: st is re-fetched
+                self._fdstate[fd].state = CONFIRMED
+                return 0
+        self._owners.pop(fd, None)
+        self._register(fd, interest)
+        owner = self._io_owner
+        if owner is not None:
+            self._owners[fd] = weakref.ref(owner)
+        return 0
+
+    cdef bint _owner_holds(self, int fd) except -1:
+        """The socket now waiting made fd's registration and is still open on fd."""
+        owner = self._io_owner
+        if owner is None:
+            return False
+        ref = self._owners.get(fd)
+        return ref is not None and ref() is owner and owner.fileno() == fd
 
     cdef int _forget(self, int fd) except -1:
         cdef FdState *st = &self._fdstate[fd]
@@ -133,12 +159,14 @@ cdef class Hub(BaseHub):
             self._ctl(EPOLL_CTL_DEL, fd, 0)  # errors: the kernel dropped it already
         st.mask = 0
         st.state = 0
+        self._owners.pop(fd, None)
         return 0
 
     cdef int _reconcile(self, int fd) except -1:
         """The kernel reported fd for a direction nobody waits for: narrow it."""
         cdef int interest = self._interest(fd)
         cdef FdState *st = &self._fdstate[fd]
+        self._owners.pop(fd, None)
         if interest:
             try:
                 self._register(fd, interest)
@@ -161,6 +189,7 @@ cdef class Hub(BaseHub):
             PyErr_SetFromErrno(OSError)
         close(self._epfd)
         self._epfd = epfd
+        self._owners.clear()
         for fd in range(self._nslots):
             self._fdstate[fd].mask = 0
             self._fdstate[fd].state = 0

@@ -52,7 +52,7 @@ cdef class Hub(BaseHub):
 
     def destroy(self):
         """Forget every registration (poll holds no kernel resource)."""
-        cdef int i
+        cdef int i, fd
         for i in range(self._npfds):
             fd = self._pfds[i].fd
             if 0 <= fd < self._nslots:
@@ -110,7 +110,7 @@ cdef class Hub(BaseHub):
     cdef int _wait(self, double seconds) except -1:
         cdef int timeout = _timeout_ms(seconds)
         cdef nfds_t n = <nfds_t>self._npfds
-        cdef int rc, i, count
+        cdef int rc, i, count, fd
         cdef Ready *ready
         if timeout == 0:
             rc = poll(self._pfds, n, 0)

@@ -11,6 +11,7 @@ exactly this behaviour; the contract tests run against both.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import numbers
 import signal
@@ -26,6 +27,8 @@ from eventhub.hubs.timer import LocalTimer, Timer
 
 READ = "read"
 WRITE = "write"
+
+_INF = math.inf
 
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
@@ -137,7 +140,7 @@ class BaseHub:
         self.running = False
         self.timers: list[tuple[float, int, Any]] = []
         self.next_timers: list[tuple[float, int, Any]] = []
-        self._timer_seq = 0
+        self._timer_seq = itertools.count()
         self.timers_canceled = 0
         self.lclass: type[FdListener] = FdListener
         self.debug_exceptions = True
@@ -175,9 +178,11 @@ class BaseHub:
     def switch(self) -> Any:
         """Park the current greenlet and run the loop until someone switches back."""
         cur = greenlet.getcurrent()
-        self.ensure_greenlet()
         loop = self._greenlet
-        assert loop is not None
+        if loop is None or loop.dead:
+            self.ensure_greenlet()
+            loop = self._greenlet
+            assert loop is not None
         if cur is loop:
             raise RuntimeError(
                 "a blocking call (sleep, trampoline, wait, ...) was made from the hub's own "
@@ -382,10 +387,15 @@ class BaseHub:
 
     def add_timer(self, timer: Any) -> float:
         """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
-        deadline = self.clock() + as_delay(timer.seconds)
-        self._timer_seq += 1
-        # Timers added while timers fire wait in next_timers for the next pass.
-        self.next_timers.append((deadline, self._timer_seq, timer))
+        seconds = timer.seconds
+        kind = type(seconds)
+        if (kind is float or kind is int) and 0 <= seconds < _INF:
+            deadline = self.clock() + seconds  # the common case, validated inline
+        else:
+            deadline = self.clock() + as_delay(seconds)
+        # Timers added while timers fire wait in next_timers for the next pass;
+        # the sequence number keeps equal deadlines in scheduling order.
+        self.next_timers.append((deadline, next(self._timer_seq), timer))
         if isinstance(timer, Timer):
             timer.scheduled_time = deadline
             timer._hub = self
@@ -393,15 +403,18 @@ class BaseHub:
 
     def timer_canceled(self, timer: Any) -> None:
         """Count a cancellation; compact the queues when most entries are dead."""
-        self.timers_canceled += 1
+        canceled = self.timers_canceled = self.timers_canceled + 1
+        if 2 * canceled <= COMPACT_MIN_TIMERS:
+            return  # too few to matter: skip counting the queues
         total = len(self.timers) + len(self.next_timers)
-        if total > COMPACT_MIN_TIMERS and total <= 2 * self.timers_canceled:
+        if total > COMPACT_MIN_TIMERS and total <= 2 * canceled:
             self.timers_canceled = 0
             self.timers = [t for t in self.timers if not t[2].called]
             self.next_timers = [t for t in self.next_timers if not t[2].called]
             heapq.heapify(self.timers)
 
     def prepare_timers(self) -> None:
+        """Move the timers added since the last pass into the queue proper."""
         heappush = heapq.heappush
         timers = self.timers
         for item in self.next_timers:

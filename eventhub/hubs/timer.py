@@ -23,8 +23,8 @@ class Timer:
         self.scheduled_time: float | None = None
         self._hub: Any = None
         self._cb: Callable[..., Any] | None = cb
-        self._args = args
-        self._kw = kw
+        self._args: tuple[Any, ...] | None = args
+        self._kw: dict[str, Any] | None = kw
 
     @property
     def pending(self) -> bool:
@@ -36,20 +36,18 @@ class Timer:
             return
         self.called = True
         cb, args, kw = self._cb, self._args, self._kw
-        self._cb = None
-        self._args = ()
-        self._kw = {}
-        assert cb is not None
-        cb(*args, **kw)
+        self._cb = self._args = self._kw = None  # drop references now: no cycles
+        if kw:
+            cb(*args, **kw)  # type: ignore[misc]
+        else:
+            cb(*args)  # type: ignore[misc]
 
     def cancel(self) -> None:
         """Prevent the callback from running; a no-op if it already ran."""
         if self.called:
             return
         self.called = True
-        self._cb = None
-        self._args = ()
-        self._kw = {}
+        self._cb = self._args = self._kw = None
         if self._hub is not None:
             self._hub.timer_canceled(self)
 
@@ -78,9 +76,7 @@ class LocalTimer(Timer):
         g = self.greenlet
         if g is None or g.dead:
             self.called = True
-            self._cb = None
-            self._args = ()
-            self._kw = {}
+            self._cb = self._args = self._kw = None
             return
         super().__call__()
 

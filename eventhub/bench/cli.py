@@ -1,0 +1,84 @@
+"""The command line of ``python -m eventhub.bench``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from eventhub.bench import impls, report, runner, targets
+from eventhub.bench.workloads import WORKLOAD_NAMES, WORKLOADS
+
+#: --quick: a tenth of the operations, three repetitions.
+QUICK_SCALE = 0.1
+QUICK_REPEAT = 3
+DEFAULT_REPEAT = 5
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m eventhub.bench",
+        description="Benchmark eventhub's hubs (compiled and pure) against eventlet, gevent, asyncio and uvloop.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run: 1/10 of the work, 3 repetitions")
+    parser.add_argument("--repeat", type=int, metavar="N", help=f"samples per cell, median reported (default {DEFAULT_REPEAT})")
+    parser.add_argument(
+        "-w", "--workloads", type=_names, metavar="A,B", help=f"workloads to run (default all: {','.join(WORKLOAD_NAMES)})"
+    )
+    parser.add_argument(
+        "-i", "--impl", type=_names, metavar="PATTERNS", help="implementations to run, comma-separated shell patterns (e.g. 'epolls-*,uvloop')"
+    )
+    parser.add_argument("--baseline", metavar="NAME", help="the implementation ratios are relative to (run even if not selected)")
+    parser.add_argument(
+        "--eventlet", action="store_true", help="eventlet's own API on its epolls hub vs on eventhub.eventlet:Hub"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--list", action="store_true", help="list implementations and workloads, then exit")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, metavar="SECONDS", help="stop repeating a cell once its samples took this long (default 60)"
+    )
+    parser.add_argument("--time-limit", type=float, default=600.0, metavar="SECONDS", help="kill a worker after this long (default 600)")
+    parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)  # tests: tiny runs
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    candidates = impls.EVENTLET if args.eventlet else impls.DEFAULT
+    if args.list:
+        print("implementations:", ", ".join(i.name for i in candidates))
+        print("workloads:", ", ".join(WORKLOAD_NAMES))
+        return 0
+    scale = args.scale if args.scale is not None else (QUICK_SCALE if args.quick else 1.0)
+    repeat = args.repeat if args.repeat is not None else (QUICK_REPEAT if args.quick else DEFAULT_REPEAT)
+    if scale <= 0 or repeat < 1 or args.budget <= 0 or args.time_limit <= 0:
+        parser.error("--scale, --budget and --time-limit must be positive and --repeat at least 1")
+    settings = runner.Settings(scale, repeat, args.budget, args.time_limit)
+    unknown = [w for w in args.workloads or () if w not in WORKLOAD_NAMES]
+    if unknown:
+        parser.error(f"unknown workload {', '.join(unknown)} (choose from {', '.join(WORKLOAD_NAMES)})")
+    workloads = [w for w in WORKLOADS if not args.workloads or w.name in args.workloads]
+    try:
+        selected = impls.select(candidates, args.impl)
+    except ValueError as e:
+        parser.error(str(e))
+    baseline = args.baseline or impls.default_baseline(args.eventlet)
+    if baseline not in {i.name for i in candidates}:
+        parser.error(f"unknown baseline {baseline!r} (choose from {', '.join(i.name for i in candidates)})")
+    if baseline not in {i.name for i in selected}:
+        selected.insert(0, next(i for i in candidates if i.name == baseline))
+
+    cells = runner.run_all(selected, workloads, settings, sys.stderr)
+    checks = targets.check(targets.EVENTLET_TARGETS if args.eventlet else targets.DEFAULT_TARGETS, cells)
+    if args.json:
+        mode = "eventlet" if args.eventlet else "default"
+        doc = report.as_json(cells, workloads, baseline, mode=mode, repeat=repeat, scale=scale, checks=checks)
+        print(json.dumps(doc, indent=2))
+    else:
+        print(report.table(cells, workloads, baseline, repeat, checks))
+    return 1 if any(c.status == runner.ERROR for c in cells) else 0

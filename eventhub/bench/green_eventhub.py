@@ -1,0 +1,74 @@
+"""eventhub itself as a benchmark target: one backend, one variant."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import eventhub
+from eventhub import hubs, net
+from eventhub.bench.green import GreenAPI, Scheduler
+from eventhub.bench.target import GreenTarget, Unavailable
+from eventhub.greenthread import GreenThread
+from eventhub.hubs import _variant
+
+
+def _event() -> tuple[Any, Any]:
+    event: eventhub.Event[None] = eventhub.Event()
+    return event.wait, event.send
+
+
+def _scheduler() -> Scheduler:
+    schedule: Scheduler = hubs.get_hub().schedule_call_global
+    return schedule
+
+
+def _listen(backlog: int) -> net.GreenSocket:
+    return net.listen(("127.0.0.1", 0), backlog)
+
+
+API = GreenAPI(
+    spawn=eventhub.spawn,
+    join=GreenThread.wait,
+    sleep=eventhub.sleep,
+    start_timeout=eventhub.Timeout,
+    cancel_timeout=eventhub.Timeout.cancel,
+    timer_scheduler=_scheduler,
+    new_event=_event,
+    socketpair=net.socketpair,
+    listen=_listen,
+    connect=net.connect,
+)
+
+
+def hub_class(backend: str, variant: str) -> Any:
+    """The hub class of ``backend`` in ``variant`` ("compiled" or "pure"), or ``Unavailable``."""
+    module = importlib.import_module(f"eventhub.hubs.{backend}")
+    if not module.is_available():
+        raise Unavailable(module._why_unavailable())
+    if variant == "pure":
+        if not _variant.NO_EXTENSIONS:
+            raise Unavailable("the pure variant must run with EVENTHUB_NO_EXTENSIONS=1")
+        cls = module.PureHub
+        if cls is None:
+            raise Unavailable(f"{backend} has no pure-Python variant")
+    else:
+        cls = module.CompiledHub
+        if cls is None:
+            raise Unavailable(f"the compiled {backend} extension is not built")
+    return cls
+
+
+def load(backend: str, variant: str) -> GreenTarget:
+    cls = hub_class(backend, variant)
+    not_applicable = {}
+    if backend == "selects":
+        from eventhub.hubs.selects import FD_SETSIZE
+
+        not_applicable["idle"] = f"select() cannot watch fds >= FD_SETSIZE ({FD_SETSIZE})"
+    return GreenTarget(
+        f"eventhub {eventhub.__version__} {cls.__module__}.{cls.__qualname__}",
+        API,
+        lambda: hubs.use_hub(cls),
+        not_applicable,
+    )

@@ -1,0 +1,63 @@
+"""gevent as a benchmark target, on its default loop (libev)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Callable
+
+from eventhub.bench.green import GreenAPI, Scheduler
+from eventhub.bench.target import GreenTarget, Unavailable
+
+
+def load() -> GreenTarget:
+    try:
+        import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError as e:
+        raise Unavailable(f"cannot import gevent: {e}") from None
+
+    loop = gevent.get_hub().loop
+
+    def scheduler() -> Scheduler:
+        timer = loop.timer
+
+        def call_later(delay: float, callback: Callable[[], None]) -> Any:
+            # A raw libev timer watcher: the closest thing to a hub timer.
+            watcher = timer(delay)
+            watcher.start(callback)
+            return watcher
+
+        return call_later
+
+    def event() -> tuple[Any, Any]:
+        ev = gevent.event.Event()
+        return ev.wait, ev.set
+
+    def listen(backlog: int) -> Any:
+        sock = gevent.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(backlog)
+        return sock
+
+    api = GreenAPI(
+        spawn=gevent.spawn,
+        join=gevent.Greenlet.get,
+        sleep=gevent.sleep,
+        # Timeout(10) alone is not started in gevent; start_new() is.  close()
+        # is cancel() plus releasing the watcher, for a timeout never reused.
+        start_timeout=gevent.Timeout.start_new,
+        cancel_timeout=gevent.Timeout.close,
+        timer_scheduler=scheduler,
+        new_event=event,
+        socketpair=gevent.socket.socketpair,
+        listen=listen,
+        connect=gevent.socket.create_connection,
+    )
+    loop_type = type(loop)
+    return GreenTarget(
+        f"gevent {gevent.__version__} {loop_type.__module__}.{loop_type.__qualname__}",
+        api,
+        lambda: None,  # gevent's hub cannot be replaced per sample; it is reused
+    )

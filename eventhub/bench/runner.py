@@ -1,0 +1,200 @@
+"""The orchestrator: one worker process per (implementation, workload).
+
+A worker that crashes, hangs past its time limit or miscounts is reported
+as an error for that cell only; the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from typing import IO, TextIO
+
+from eventhub.bench.impls import Implementation
+from eventhub.bench.workloads import Sizes, Workload
+
+#: Cell statuses: measured, implementation missing, workload impossible by design, failure.
+OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard to run each cell."""
+
+    scale: float = 1.0  # multiplies every workload's operation count
+    repeat: int = 5  # samples per cell; the median is reported
+    budget: float = 60.0  # stop repeating once a cell's samples took this long
+    time_limit: float = 600.0  # kill a worker running longer than this
+
+    @property
+    def sizes(self) -> Sizes:
+        return Sizes.for_scale(self.scale)
+
+
+@dataclass
+class Cell:
+    """The outcome of one workload on one implementation."""
+
+    impl: str
+    workload: str
+    status: str = OK
+    reason: str = ""  # why it has no number
+    note: str = ""  # a caveat about the number
+    description: str = ""
+    expected: int = 0
+    counted: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[float]:
+        """ops/s of each sample."""
+        return [ops / max(s, 1e-9) for ops, s in zip(self.counted, self.seconds)]
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.rates) if self.status == OK and self.rates else None
+
+
+def worker_env(impl: Implementation) -> dict[str, str]:
+    """The parent's environment with the implementation's settings, importing this eventhub."""
+    env = {k: v for k, v in os.environ.items() if k not in impl.unset_env}
+    env.update(impl.env)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def run_sample(impl: Implementation, cell: Cell, settings: Settings) -> None:
+    """Add one sample to ``cell`` from a fresh worker process, or mark the cell failed."""
+    before = len(cell.counted)
+    cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, cell.workload, "--scale", repr(settings.scale)]
+    with tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=worker_env(impl), text=True)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(settings.time_limit, kill)
+        timer.start()
+        try:
+            _read_events(proc.stdout, cell)
+            returncode = proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stderr.seek(0)
+        errors = stderr.read()
+    judge(cell, settings, returncode, errors, timed_out.is_set(), before)
+
+
+def _how_it_ended(returncode: int, timed_out: bool, settings: Settings) -> str:
+    if timed_out:
+        return f"was killed after the --time-limit of {settings.time_limit:g}s"
+    if returncode < 0:
+        try:
+            return f"died of {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"died of signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def judge(
+    cell: Cell, settings: Settings, returncode: int, errors: str, timed_out: bool = False, before: int = 0
+) -> None:
+    """After a worker ends: the cell is an error if it crashed, hung, gave no new sample or miscounted."""
+    if cell.status != OK:
+        return
+    if returncode != 0 or timed_out:
+        cell.status = ERROR
+        how = _how_it_ended(returncode, timed_out, settings)
+        cell.reason = f"worker {how}: {_tail(errors) or 'no output on stderr'}"
+    elif len(cell.counted) <= before:
+        cell.status, cell.reason = ERROR, "the worker gave no sample"
+    elif any(c != cell.expected for c in cell.counted):
+        cell.status = ERROR
+        cell.reason = f"counted {cell.counted} operations, expected {cell.expected} each"
+
+
+def _read_events(stream: IO[str] | None, cell: Cell) -> None:
+    assert stream is not None
+    statuses = {"unavailable": SKIPPED, "n/a": NOT_APPLICABLE, "error": ERROR}
+    for line in stream:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # a framework printed to stdout: not ours
+        kind = event.get("event")
+        if kind == "start":
+            cell.description = event["description"]
+        elif kind == "sample":
+            cell.counted.append(event["ops"])
+            cell.seconds.append(event["seconds"])
+        elif kind in statuses:
+            cell.status, cell.reason = statuses[kind], event["reason"]
+
+
+def run_all(
+    implementations: list[Implementation],
+    workloads: list[Workload],
+    settings: Settings,
+    progress: TextIO,
+) -> list[Cell]:
+    """``repeat`` rounds of every workload on every implementation, one worker per sample.
+
+    Rounds interleave the implementations, so a load spike from elsewhere on
+    the machine hits them all alike instead of skewing one.  A cell stops
+    sampling when it fails, is not applicable, or has used its ``budget``;
+    an unavailable implementation is tried once, on its first workload.
+    """
+    sizes = settings.sizes
+    cells = {
+        (impl.name, w.name): Cell(impl.name, w.name, expected=w.expected(sizes))
+        for impl in implementations
+        for w in workloads
+    }
+    by_name = {impl.name: impl for impl in implementations}
+    unavailable: dict[str, str] = {}
+    total = len(cells) * settings.repeat
+    step = 0
+    for round_ in range(1, settings.repeat + 1):
+        for w in workloads:
+            for impl in implementations:
+                step += 1
+                cell = cells[(impl.name, w.name)]
+                if impl.name in unavailable:
+                    cell.status, cell.reason = SKIPPED, unavailable[impl.name]
+                    continue
+                if cell.status != OK:
+                    continue
+                if sum(cell.seconds) >= settings.budget:
+                    cell.note = f"{len(cell.counted)} of {settings.repeat} samples (--budget {settings.budget:g}s reached)"
+                    continue
+                progress.write(f"[{step}/{total}] round {round_}: {w.name} on {impl.name}: ")
+                progress.flush()
+                run_sample(by_name[impl.name], cell, settings)
+                progress.write(_summary(cell, w) + "\n")
+                progress.flush()
+                if cell.status == SKIPPED:
+                    unavailable[impl.name] = cell.reason
+    return [cells[(impl.name, w.name)] for impl in implementations for w in workloads]
+
+
+def _summary(cell: Cell, workload: Workload) -> str:
+    if cell.status == OK:
+        return f"{cell.rates[-1]:,.0f} {workload.unit}"
+    return f"{cell.status}: {cell.reason}"

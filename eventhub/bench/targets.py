@@ -1,0 +1,102 @@
+"""The speed targets of issues 3 and 6, checked against one run's medians.
+
+A target is a ratio measured side by side in the same run: ``subject``'s
+median on ``workload`` over ``reference``'s median on ``reference_workload``
+(the same workload unless stated) must be at least ``minimum``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventhub.bench.runner import Cell
+
+
+@dataclass(frozen=True)
+class SpeedTarget:
+    workload: str
+    subject: str
+    reference: str
+    minimum: float
+    reference_workload: str = ""  # default: the same workload
+
+    @property
+    def label(self) -> str:
+        if self.reference_workload:
+            return f"{self.subject} {self.workload} >= {self.minimum:g}x its {self.reference_workload}"
+        return f"{self.subject} {self.workload} >= {self.minimum:g}x {self.reference}"
+
+
+COMPILED = "epolls-compiled"
+PURE = "epolls-pure"
+
+#: Issue 3: the compiled epolls hub against the peers, and the pure fallback against eventlet.
+DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
+    SpeedTarget("switch", COMPILED, "uvloop", 1.5),
+    SpeedTarget("switch", COMPILED, "eventlet", 5.0),
+    SpeedTarget("spawn", COMPILED, "uvloop", 1.2),
+    SpeedTarget("timeout", COMPILED, "eventlet", 4.0),
+    SpeedTarget("timers", COMPILED, "gevent", 2.0),
+    SpeedTarget("pingpong", COMPILED, "gevent", 1.5),
+    SpeedTarget("pingpong", COMPILED, "eventlet", 3.0),
+    SpeedTarget("idle", COMPILED, COMPILED, 0.9, reference_workload="pingpong"),
+    SpeedTarget("echo", COMPILED, "uvloop", 1.3),
+    *(
+        SpeedTarget(w, PURE, "eventlet", 1.0)
+        for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo")
+    ),
+)
+
+#: Issue 6: eventlet's API on eventhub's adapter against eventlet's own epolls hub.
+EVENTLET_TARGETS: tuple[SpeedTarget, ...] = (
+    SpeedTarget("switch", "eventlet-eventhub", "eventlet-epolls", 2.0),
+    SpeedTarget("timers", "eventlet-eventhub", "eventlet-epolls", 2.0),
+    SpeedTarget("pingpong", "eventlet-eventhub", "eventlet-epolls", 1.3),
+    SpeedTarget("echo", "eventlet-eventhub", "eventlet-epolls", 1.3),
+)
+
+
+def check(targets: tuple[SpeedTarget, ...], cells: list[Cell]) -> list[dict[str, Any]]:
+    """Each target whose workloads and implementations were selected: ratio and verdict.
+
+    The ratio is None (and so is the verdict) when either side has no number,
+    e.g. because the compiled hub is not built.
+    """
+    medians = {(c.impl, c.workload): c.median for c in cells}
+    selected = {(c.impl, c.workload) for c in cells}
+    results = []
+    for t in targets:
+        if (t.subject, t.workload) not in selected or (t.reference, t.reference_workload or t.workload) not in selected:
+            continue
+        subject = medians.get((t.subject, t.workload))
+        reference = medians.get((t.reference, t.reference_workload or t.workload))
+        ratio = subject / reference if subject is not None and reference else None
+        results.append(
+            {
+                "target": t.label,
+                "workload": t.workload,
+                "subject": t.subject,
+                "reference": t.reference,
+                "reference_workload": t.reference_workload or t.workload,
+                "minimum": t.minimum,
+                "ratio": ratio,
+                "met": None if ratio is None else ratio >= t.minimum,
+            }
+        )
+    return results
+
+
+def format_checks(checks: list[dict[str, Any]]) -> list[str]:
+    """One line per target: label, measured ratio, verdict."""
+    if not checks:
+        return []
+    width = max(len(c["target"]) for c in checks)
+    lines = ["speed targets (same-run medians):"]
+    for c in checks:
+        if c["ratio"] is None:
+            lines.append(f"  {c['target']:<{width}}       -  not measured")
+        else:
+            verdict = "met" if c["met"] else "NOT MET"
+            lines.append(f"  {c['target']:<{width}}  {c['ratio']:6.2f}x  {verdict}")
+    return lines
