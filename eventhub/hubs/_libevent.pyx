@@ -2,10 +2,17 @@
 
 One ``event_base`` per hub, so hubs in several OS threads run independently.
 Each fd gets two persistent libevent events (read, write), created when the
-fd first gets a listener in that direction and kept until the fd is closed,
-reused or the hub destroyed; they are added and deleted as the interest set
-changes.  libevent's epoll backend is level-triggered, like every hub: a
-callback is called on every pass while its fd is ready.
+fd first gets a listener in that direction and freed when the fd is closed,
+reused or the hub destroyed.  libevent's epoll backend is level-triggered,
+like every hub: a callback is called on every pass while its fd is ready.
+
+An event stays added (registered with the kernel) when its last listener
+goes, and is deleted only if it fires with nobody listening.  Re-adding
+interest in an event that stayed added re-validates it (delete + add), since
+the fd may have been closed and reused behind the hub's back -- unless the
+wait comes from the socket object that made the registration and that
+object is still open on the same fd (the core's ``_io_owner``, as in the
+epolls hub): then the kernel cannot have dropped it, and no call is made.
 
 No Python code runs inside ``event_base_loop``: libevent's callbacks only
 record (fd, direction) in a C array, which ``_wait`` dispatches once the
@@ -28,6 +35,7 @@ Python's own handlers stay in charge.
 import os
 import signal
 import threading
+import weakref
 
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from libc.errno cimport EBADF, errno
@@ -72,6 +80,9 @@ cdef struct Sink:
 cdef struct FdEvents:
     le.event *read
     le.event *write
+    # EV_READ/EV_WRITE (core bits) added and needed continuously since they
+    # were last (re-)added: known to match the kernel's registration.
+    int confirmed
 
 
 cdef void _on_io(int fd, short what, void *arg) noexcept nogil:
@@ -146,10 +157,12 @@ cdef class Hub(BaseHub):
     cdef bint _main_thread
     cdef Sink _sink
     cdef bint _dispatching
+    cdef dict _owners  # fd -> weakref to the socket whose wait made its registration
 
     def __cinit__(self, *args, **kw):
         self._signal_r = -1
         self._signal_w = -1
+        self._owners = {}
         self._sink.items = <Ready *>malloc(MAX_READY * sizeof(Ready))
         if self._sink.items == NULL:
             raise MemoryError()
@@ -186,6 +199,8 @@ cdef class Hub(BaseHub):
         if self._fdstate != NULL:
             for fd in range(self._nslots):
                 self._free_events(fd)
+        if self._owners is not None:
+            self._owners.clear()
         self._drop_signal_wakeup()
         if self._timer != NULL:
             le.event_free(self._timer)
@@ -218,6 +233,7 @@ cdef class Hub(BaseHub):
             if evs == NULL:
                 raise MemoryError()
             evs.read = evs.write = NULL
+            evs.confirmed = 0
             st.data = evs
         ev = evs.write if write else evs.read
         if ev == NULL:
@@ -252,20 +268,63 @@ cdef class Hub(BaseHub):
 
     cdef int _update_interest(self, int fd) except -1:
         cdef int interest = self._interest(fd)
-        cdef int mask = self._fdstate[fd].mask
+        cdef int kept, bit
+        cdef FdEvents *evs
         if self._base == NULL:
             if interest:
                 raise ValueError("I/O operation on a destroyed hub")
             return 0
-        if (interest ^ mask) & EV_READ:
-            self._set(fd, EV_READ, interest & EV_READ)
-        if (interest ^ mask) & EV_WRITE:
-            self._set(fd, EV_WRITE, interest & EV_WRITE)
+        evs = <FdEvents *>self._fdstate[fd].data
+        if not interest:
+            if evs != NULL:
+                evs.confirmed = 0  # stays added; _wait deletes it if it fires
+            return 0
+        kept = interest & self._fdstate[fd].mask  # added earlier: maybe stale
+        if kept and (evs.confirmed & kept) != kept:
+            if not self._owner_holds(fd):  # runs Python code: state re-read below
+                self._owners.pop(fd, None)
+                for bit in (EV_READ, EV_WRITE):
+                    if kept & bit:
+                        self._set(fd, bit, False)
+                        self._set(fd, bit, True)
+                self._adopt(fd)
+        for bit in (EV_READ, EV_WRITE):
+            if interest & bit and not self._fdstate[fd].mask & bit:
+                self._set(fd, bit, True)
+                self._adopt(fd)
+        (<FdEvents *>self._fdstate[fd].data).confirmed = interest
+        return 0
+
+    cdef int _adopt(self, int fd) except -1:
+        """The registration was just made: remember which socket's wait made it."""
+        owner = self._io_owner
+        if owner is not None:
+            self._owners[fd] = weakref.ref(owner)
+        else:
+            self._owners.pop(fd, None)
+        return 0
+
+    cdef bint _owner_holds(self, int fd) except -1:
+        """The socket now waiting made fd's registration and is still open on fd."""
+        owner = self._io_owner
+        if owner is None:
+            return False
+        ref = self._owners.get(fd)
+        return ref is not None and ref() is owner and owner.fileno() == fd
+
+    cdef int _drop_unwanted(self, int fd) except -1:
+        """fd fired for a direction nobody waits for: delete that event."""
+        cdef int unwanted = self._fdstate[fd].mask & ~self._interest(fd)
+        if unwanted & EV_READ:
+            self._set(fd, EV_READ, False)
+        if unwanted & EV_WRITE:
+            self._set(fd, EV_WRITE, False)
         return 0
 
     cdef int _forget(self, int fd) except -1:
         # The fd is closed or reused: its events name a file that is gone.
         self._free_events(fd)
+        self._owners.pop(fd, None)
         return 0
 
     cdef int _claim_signal_wakeup(self) except -1:
@@ -405,6 +464,8 @@ cdef class Hub(BaseHub):
                 for i in range(n):
                     fd = items[i].fd
                     what = items[i].what
+                    if fd < self._nslots and self._fdstate[fd].mask & ~self._interest(fd):
+                        self._drop_unwanted(fd)
                     if what & le.EV_READ:
                         self._fire_read(fd)
                     if what & le.EV_WRITE:
