@@ -24,12 +24,14 @@ reusable libevent timer event and runs one ``EVLOOP_ONCE`` pass.
 
 Signals: libevent's epoll backend retries ``epoll_wait`` after EINTR, so a
 Python signal handler (SIGINT's raises KeyboardInterrupt) would only run
-once the wait timed out.  A hub in the main thread therefore owns Python's
-``signal.set_wakeup_fd`` while no one else does: a signal writes a byte to
-its pipe, the pipe's event ends the pass, and ``PyErr_CheckSignals`` runs the
-handler.  If the wakeup fd belongs to someone else, blocking waits are cut
-into short slices instead.  No libevent signal event is ever installed, so
-Python's own handlers stay in charge.
+once the wait timed out.  So the first hub to block in the main thread points
+Python's ``signal.set_wakeup_fd`` at a pipe of this module, if no one else
+set a wakeup fd, and leaves it there for the process's life (hubs come and
+go, and an abandoned hub must not keep it): a signal writes a byte to the
+pipe, every main-thread hub watches the pipe, its event ends the pass, and
+``PyErr_CheckSignals`` runs the handler.  If the wakeup fd belongs to
+someone else, blocking waits are cut into short slices instead.  No libevent
+signal event is ever installed, so Python's own handlers stay in charge.
 """
 
 import os
@@ -56,9 +58,14 @@ cdef enum:
     # ... but at most this many passes per wait.
     MAX_PASSES = 8
 
-# Blocking waits are cut into slices this long (seconds) when the hub cannot
-# own the signal wakeup fd, so a signal handler still runs promptly.
+# Blocking waits are cut into slices this long (seconds) when the signal
+# wakeup fd is someone else's, so a signal handler still runs promptly.
 cdef double SIGNAL_SLICE = 0.1
+
+# The pipe Python's signal wakeup fd points at (see the module docstring):
+# created once, shared by the main thread's hubs, never closed.
+cdef int _wakeup_r = -1
+cdef int _wakeup_w = -1
 
 
 cdef struct Ready:
@@ -151,17 +158,14 @@ cdef class Hub(BaseHub):
 
     cdef le.event_base *_base
     cdef le.event *_timer       # ends a blocking pass at its timeout
-    cdef le.event *_signal_ev   # read event on the signal wakeup pipe, if owned
-    cdef int _signal_r
-    cdef int _signal_w
-    cdef bint _main_thread
+    cdef le.event *_signal_ev   # read event on the signal wakeup pipe
+    cdef bint _main_thread      # may watch the wakeup pipe (is in the main thread)
+    cdef bint _slice_waits      # the wakeup fd is someone else's: wait in slices
     cdef Sink _sink
     cdef bint _dispatching
     cdef dict _owners  # fd -> weakref to the socket whose wait made its registration
 
     def __cinit__(self, *args, **kw):
-        self._signal_r = -1
-        self._signal_w = -1
         self._owners = {}
         self._sink.items = <Ready *>malloc(MAX_READY * sizeof(Ready))
         if self._sink.items == NULL:
@@ -201,7 +205,9 @@ cdef class Hub(BaseHub):
                 self._free_events(fd)
         if self._owners is not None:
             self._owners.clear()
-        self._drop_signal_wakeup()
+        if self._signal_ev != NULL:
+            le.event_free(self._signal_ev)
+            self._signal_ev = NULL
         if self._timer != NULL:
             le.event_free(self._timer)
             self._timer = NULL
@@ -252,7 +258,13 @@ cdef class Hub(BaseHub):
         """Add or delete fd's event for one direction (EV_READ/EV_WRITE)."""
         cdef FdState *st = &self._fdstate[fd]
         global errno
-        cdef le.event *ev = self._event_for(fd, bit == EV_WRITE)
+        cdef le.event *ev
+        if self._base == NULL:  # destroyed (from a callback, say): nothing is registered
+            if on:
+                raise ValueError("I/O operation on a destroyed hub")
+            st.mask &= ~bit
+            return 0
+        ev = self._event_for(fd, bit == EV_WRITE)
         if on:
             errno = 0
             if le.event_add(ev, NULL) < 0:
@@ -327,50 +339,33 @@ cdef class Hub(BaseHub):
         self._owners.pop(fd, None)
         return 0
 
-    cdef int _claim_signal_wakeup(self) except -1:
-        """Own Python's signal wakeup fd if no one does (main thread only)."""
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    cdef int _watch_signal_wakeup(self) except -1:
+        """Watch the module's signal wakeup pipe, making it Python's wakeup fd if none is set."""
+        global _wakeup_r, _wakeup_w
+        if _wakeup_w < 0:
+            _wakeup_r, _wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         try:
-            old = signal.set_wakeup_fd(w)
+            old = signal.set_wakeup_fd(_wakeup_w, warn_on_full_buffer=False)
         except ValueError:  # not the main thread of the main interpreter
             self._main_thread = False
-            old = None
-        if old != -1:
-            if old is not None:
-                signal.set_wakeup_fd(old)  # someone else's: give it back
-            os.close(r)
-            os.close(w)
             return 0
-        self._signal_r = r
-        self._signal_w = w
-        self._signal_ev = le.event_new(self._base, r, le.EV_READ | le.EV_PERSIST, _on_signal, &self._sink)
-        if self._signal_ev == NULL or le.event_add(self._signal_ev, NULL) < 0:
-            self._drop_signal_wakeup()
+        if old != -1 and old != _wakeup_w:
+            signal.set_wakeup_fd(old)  # someone else's: give it back
+            self._slice_waits = True
+            return 0
+        self._signal_ev = le.event_new(self._base, _wakeup_r, le.EV_READ | le.EV_PERSIST,
+                                       _on_signal, &self._sink)
+        if self._signal_ev == NULL:
+            raise MemoryError()
+        if le.event_add(self._signal_ev, NULL) < 0:
+            le.event_free(self._signal_ev)
+            self._signal_ev = NULL
             raise OSError("libevent could not watch the signal wakeup pipe")
         return 0
 
-    cdef void _drop_signal_wakeup(self) noexcept:
-        """Stop watching the wakeup pipe and hand the wakeup fd back."""
-        if self._signal_ev != NULL:
-            le.event_free(self._signal_ev)
-            self._signal_ev = NULL
-        if self._signal_w < 0:
-            return
-        try:
-            old = signal.set_wakeup_fd(-1)
-        except ValueError:
-            # Not the main thread (a hub collected elsewhere): the pipe must
-            # stay open, or signal bytes could land in a reused fd number.
-            return
-        if old != -1 and old != self._signal_w:
-            signal.set_wakeup_fd(old)  # someone took it over: leave it theirs
-        os.close(self._signal_w)
-        os.close(self._signal_r)
-        self._signal_w = self._signal_r = -1
-
     cdef int _drain_signal_pipe(self) except -1:
         try:
-            while os.read(self._signal_r, 512):
+            while os.read(_wakeup_r, 512):
                 pass
         except BlockingIOError:
             pass
@@ -407,9 +402,9 @@ cdef class Hub(BaseHub):
         cdef double slice_
         cdef int passes = 1
         cdef int before
-        if seconds > 0 and self._main_thread and self._signal_ev == NULL:
-            self._claim_signal_wakeup()
-        if seconds > 0 and self._main_thread and self._signal_ev == NULL:
+        if seconds > 0 and self._main_thread and self._signal_ev == NULL and not self._slice_waits:
+            self._watch_signal_wakeup()
+        if seconds > 0 and self._slice_waits:
             # Someone else owns the wakeup fd: wait in short slices.
             while True:
                 slice_ = seconds if seconds < SIGNAL_SLICE else SIGNAL_SLICE
@@ -464,7 +459,8 @@ cdef class Hub(BaseHub):
                 for i in range(n):
                     fd = items[i].fd
                     what = items[i].what
-                    if fd < self._nslots and self._fdstate[fd].mask & ~self._interest(fd):
+                    if (fd < self._nslots and self._base != NULL
+                            and self._fdstate[fd].mask & ~self._interest(fd)):
                         self._drop_unwanted(fd)
                     if what & le.EV_READ:
                         self._fire_read(fd)
