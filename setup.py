@@ -56,12 +56,28 @@ NEEDS_LIBRARY = {
 }
 
 
-def _find_library(name: str) -> str | None:
-    """The versioned file name of shared library ``lib<name>`` (via ldconfig), or None."""
+#: Extensions left out because a library they link against is missing (with why).
+SKIPPED: list[str] = []
+
+
+def _find_library(name: str) -> tuple[str, str | None] | None:
+    """(versioned file name, folder or None if on the linker's path) of ``lib<name>``, or None.
+
+    Asks ldconfig's cache (ctypes), then looks in the usual library folders.
+    """
+    import glob
+    import sysconfig
     from ctypes.util import find_library
 
     found = find_library(name)
-    return found if found and found.startswith(f"lib{name}.so") else None
+    if found and found.startswith(f"lib{name}.so"):
+        return found, None
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for folder in (f"/usr/lib/{multiarch}", f"/lib/{multiarch}", "/usr/lib64", "/usr/lib", "/usr/local/lib"):
+        matches = sorted(glob.glob(os.path.join(folder, f"lib{name}.so.*")))
+        if matches:
+            return os.path.basename(matches[0]), folder
+    return None
 
 
 def _warn(message: str, fallback: str = "installing the pure-Python hubs only") -> None:
@@ -80,8 +96,12 @@ class OptionalBuildExt(build_ext):
                 raise
             _warn(f"could not build the C extensions ({type(e).__name__}: {e})")
             return
-        if self.failed:
-            _warn(f"could not compile {', '.join(self.failed)}", "their pure-Python twins are used")
+        not_built = self.failed + SKIPPED
+        if not_built:
+            _warn(
+                f"could not build {', '.join(not_built)}",
+                "their pure-Python twins are used (pyevent has none: it is unavailable)",
+            )
 
     def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
         try:
@@ -106,21 +126,20 @@ def extensions() -> list:  # type: ignore[type-arg]
         return []
     include = [os.path.dirname(greenlet.__file__)]
     exts = []
-    missing = []
     for name, sources in MODULES.items():
         link_args = []
         if name in NEEDS_LIBRARY:
             library, how = NEEDS_LIBRARY[name]
-            soname = _find_library(library)
-            if soname is None:
-                missing.append(f"{name} (lib{library} not found; {how})")
+            found = _find_library(library)
+            if found is None:
+                SKIPPED.append(f"{name} (lib{library} not found; {how})")
                 continue
-            link_args = [f"-l:{soname}"]  # the runtime library; no -dev package needed
+            soname, folder = found
+            # The runtime library by its versioned name: no -dev package needed.
+            link_args = ([f"-L{folder}"] if folder else []) + [f"-l:{soname}"]
         exts.append(Extension(name, sources, include_dirs=include, extra_link_args=link_args))
-    if missing:
-        if REQUIRE_EXTENSIONS:
-            raise SystemExit(f"eventhub: cannot build {', '.join(missing)}")
-        _warn(f"skipping {', '.join(missing)}", "that hub is unavailable")
+    if SKIPPED and REQUIRE_EXTENSIONS:
+        raise SystemExit(f"eventhub: cannot build {', '.join(SKIPPED)}")
     try:
         built = cythonize(exts, compiler_directives=DIRECTIVES, include_path=["."])
     except Exception as e:

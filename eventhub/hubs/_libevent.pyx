@@ -77,11 +77,9 @@ cdef struct Sink:
     # Filled by the C callbacks during event_base_loop, read by _wait.
     Ready *items
     int len
-    int calls         # callbacks in the current pass
     FdState *fdstate  # the hub's slot table: state = index + 1 in items
     int nslots
     bint signalled    # the signal wakeup pipe became readable
-    bint timed_out
 
 
 cdef struct FdEvents:
@@ -97,7 +95,6 @@ cdef void _on_io(int fd, short what, void *arg) noexcept nogil:
     # and write events in and however many passes report it.
     cdef Sink *sink = <Sink *>arg
     cdef int index
-    sink.calls += 1
     if fd < 0 or fd >= sink.nslots:
         return  # not an fd of ours
     index = sink.fdstate[fd].state - 1
@@ -115,7 +112,7 @@ cdef void _on_signal(int fd, short what, void *arg) noexcept nogil:
 
 
 cdef void _on_timeout(int fd, short what, void *arg) noexcept nogil:
-    (<Sink *>arg).timed_out = True
+    pass  # firing is all it is for: that ends the EVLOOP_ONCE pass
 
 
 cdef void _quiet_log(int severity, const char *msg) noexcept nogil:
@@ -178,7 +175,7 @@ cdef class Hub(BaseHub):
         self._base = le.event_base_new()
         if self._base == NULL:
             raise OSError("libevent could not create an event_base")
-        self._timer = le.event_new(self._base, -1, 0, _on_timeout, &self._sink)
+        self._timer = le.event_new(self._base, -1, 0, _on_timeout, NULL)
         if self._timer == NULL:
             raise MemoryError()
         self._main_thread = threading.current_thread() is threading.main_thread()
@@ -304,7 +301,9 @@ cdef class Hub(BaseHub):
             if interest & bit and not self._fdstate[fd].mask & bit:
                 self._set(fd, bit, True)
                 self._adopt(fd)
-        (<FdEvents *>self._fdstate[fd].data).confirmed = interest
+        evs = <FdEvents *>self._fdstate[fd].data  # re-read: Python code ran
+        if evs != NULL:
+            evs.confirmed = interest
         return 0
 
     cdef int _adopt(self, int fd) except -1:
@@ -377,9 +376,7 @@ cdef class Hub(BaseHub):
         cdef int rc
         self._sink.fdstate = self._fdstate
         self._sink.nslots = self._nslots
-        self._sink.calls = 0
         self._sink.signalled = False
-        self._sink.timed_out = False
         if seconds <= 0:
             rc = le.event_base_loop(self._base, le.EVLOOP_ONCE | le.EVLOOP_NONBLOCK)
         else:
