@@ -40,13 +40,19 @@ if _compiled is not None:
     sleep = _compiled.sleep  # noqa: F811
 
 
+_NOT_DONE: Any = object()  # a greenthread's outcome before it ends
+
+
 class GreenThread(greenlet.greenlet, Generic[T]):
     """A greenlet the hub starts; ``wait()`` returns its result or re-raises."""
 
     def __init__(self, parent: greenlet.greenlet) -> None:
         super().__init__(parent=parent)
-        self._exit_event: Event[T] = Event()
-        self._links: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        # (result, exception) once ended.  The Event and the link list are
+        # made only when needed: most greenthreads end before anyone waits.
+        self._outcome: Any = _NOT_DONE
+        self._exit_event: Event[T] | None = None
+        self._links: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
         self._start_timer: Any = None
 
     def run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -69,9 +75,11 @@ class GreenThread(greenlet.greenlet, Generic[T]):
             self._finish(result, None)
 
     def _finish(self, result: T | None, exc: BaseException | None) -> None:
-        self._exit_event.send(result, exc)
-        links, self._links = self._links, []
-        for fn, args, kwargs in links:
+        self._outcome = (result, exc)
+        if self._exit_event is not None:
+            self._exit_event.send(result, exc)
+        links, self._links = self._links, None
+        for fn, args, kwargs in links or ():
             try:
                 fn(self, *args, **kwargs)
             except Exception:
@@ -82,21 +90,29 @@ class GreenThread(greenlet.greenlet, Generic[T]):
 
         A killed greenthread raises ``GreenletExit`` (or the kill's exception).
         """
-        result = self._exit_event.wait()
-        return result  # type: ignore[return-value]
+        if self._outcome is _NOT_DONE:
+            if self._exit_event is None:
+                self._exit_event = Event()
+            return self._exit_event.wait()  # type: ignore[return-value]
+        result, exc = self._outcome
+        if exc is not None:
+            raise exc
+        return result  # type: ignore[no-any-return]
 
     def link(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(self, *args, **kwargs)`` when this greenthread ends (at once if it has)."""
-        if self._exit_event.ready():
+        if self._outcome is not _NOT_DONE:
             fn(self, *args, **kwargs)
+        elif self._links is None:
+            self._links = [(fn, args, kwargs)]
         else:
             self._links.append((fn, args, kwargs))
 
     def unlink(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
         """Remove a link added with the same arguments; True if one was removed."""
         try:
-            self._links.remove((fn, args, kwargs))
-        except ValueError:
+            self._links.remove((fn, args, kwargs))  # type: ignore[union-attr]
+        except (ValueError, AttributeError):
             return False
         return True
 

@@ -10,11 +10,21 @@ parameter; ``test_variants.py`` checks that the ones that should exist do.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Iterator
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pytest
 
+import eventhub
 from eventhub import hubs
+
+#: Where the eventhub under test lives (site-packages in tox, the checkout in development).
+PACKAGE_ROOT = str(Path(eventhub.__file__).resolve().parent.parent)
+
+RunPython = Callable[..., "subprocess.CompletedProcess[str]"]
 
 VARIANTS = ("compiled", "pure")
 
@@ -56,3 +66,28 @@ def hub(hub_class: Any) -> Iterator[Any]:
         yield h
     finally:
         hubs.use_hub(hub_class)  # drop the test's hub with whatever it left behind
+
+
+@pytest.fixture
+def run_python(tmp_path: Path) -> RunPython:
+    """Run ``python ARGS`` in a fresh process importing the eventhub under test.
+
+    It runs in an empty directory, so a source checkout in the current
+    directory (without the compiled extensions) cannot shadow the installed
+    package.  Keyword ``env`` adds environment variables; ``check`` (default
+    True) raises on a non-zero exit.
+    """
+
+    def run(args: list[str], env: dict[str, str] | None = None, check: bool = True, timeout: float = 60) -> Any:
+        full_env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT, **(env or {}))
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+        )
+
+    return run

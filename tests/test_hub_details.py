@@ -98,7 +98,7 @@ def test_huge_fd_numbers_are_refused_without_growing(hub: Any) -> None:
     for fd in (10**6, 2**31 - 1):
         with pytest.raises((ValueError, OSError)):
             hub.add(hub.READ, fd, _noop, _noop, None)
-    with pytest.raises((ValueError, OSError, OverflowError)):
+    with pytest.raises(ValueError):
         hub.add(hub.READ, 2**40, _noop, _noop, None)
     assert hub.get_readers() == []
 

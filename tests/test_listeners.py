@@ -377,7 +377,7 @@ def test_blocking_call_from_hub_greenlet_is_an_error(hub: Any, pair: tuple[socke
 
 def test_fd_numbers_are_not_trusted(hub: Any, hub_spec: tuple[str, str, Any]) -> None:
     huge = 1 << 40
-    with pytest.raises((ValueError, OSError, OverflowError)):
+    with pytest.raises(ValueError):
         hub.add(hub.READ, huge, noop, noop, None)
     unused = os.open(os.devnull, os.O_RDONLY)
     os.close(unused)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from typing import Any, Iterator
 
 import pytest
+from conftest import RunPython
 
 import eventhub
 from eventhub import hubs
@@ -59,10 +58,9 @@ def test_use_hub_none_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert type(hubs.get_hub()) is poll.PureHub
 
 
-def test_environment_variable_chooses_hub_of_a_fresh_process() -> None:
+def test_environment_variable_chooses_hub_of_a_fresh_process(run_python: RunPython) -> None:
     code = "from eventhub import hubs; print(type(hubs.get_hub()).__module__)"
-    env = dict(os.environ, EVENTHUB_HUB="selects")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = run_python(["-c", code], env={"EVENTHUB_HUB": "selects"})
     assert out.stdout.strip() == selects.Hub.__module__
 
 

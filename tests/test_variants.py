@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
-import sys
 
 import pytest
+from conftest import RunPython
 
 from eventhub import hubs
 from eventhub.hubs import _variant
@@ -72,19 +71,13 @@ def test_default_variant_flag_matches_chosen_hub() -> None:
     assert hubs.COMPILED is (hubs.VARIANT == "compiled")
 
 
-def _run(code: str, **env: str) -> str:
-    full_env = dict(os.environ, **env)
-    out = subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
-def test_no_extensions_forces_pure_at_run_time() -> None:
+def test_no_extensions_forces_pure_at_run_time(run_python: RunPython) -> None:
     code = "from eventhub import hubs; from eventhub.hubs import epolls; print(hubs.VARIANT, epolls.CompiledHub)"
-    assert _run(code, EVENTHUB_NO_EXTENSIONS="1") == "pure None"
+    assert run_python(["-c", code], env={"EVENTHUB_NO_EXTENSIONS": "1"}).stdout.strip() == "pure None"
 
 
-def test_main_reports_every_backend() -> None:
-    out = _run("import runpy; runpy.run_module('eventhub', run_name='__main__')")
+def test_main_reports_every_backend(run_python: RunPython) -> None:
+    out = run_python(["-m", "eventhub"]).stdout
     assert "chosen hub:" in out
     for name in hubs.BUILTIN_HUBS:
         assert f"  {name} " in out

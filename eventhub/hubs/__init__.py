@@ -1,7 +1,9 @@
 """The public hub API: choose a hub, get this thread's hub, wait on fds.
 
 Hubs are per OS thread: ``use_hub()`` and ``get_hub()`` act on the calling
-thread only.
+thread only.  A thread's hub is destroyed (its descriptors closed) when the
+thread ends; after ``os.fork()`` the child's hub of the forking thread gets
+fresh kernel state (``hub.reinit()``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import Any, Callable
 from greenlet import getcurrent
 
 from eventhub.hubs._variant import NO_EXTENSIONS, variant_of
-from eventhub.hubs.errors import HubError, IOClosed
+from eventhub.hubs.errors import HubDestroyed, HubError, IOClosed
 
 __all__ = [
     "BUILTIN_HUBS",
     "DEFAULT_ORDER",
     "COMPILED",
+    "HubDestroyed",
     "HubError",
     "IOClosed",
     "VARIANT",
@@ -42,6 +45,38 @@ DEFAULT_ORDER = ("epolls", "poll", "selects")
 NO_EXTENSIONS = NO_EXTENSIONS
 
 _local = threading.local()
+
+
+class _HubReaper:
+    """Kept in the thread-local beside the hub: when the thread ends, CPython
+    drops the thread's locals and this destroys the hub, releasing its fds
+    even if reference cycles (the MAINLOOP greenlet) keep the object alive."""
+
+    __slots__ = ("hub",)
+
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+
+    def __del__(self) -> None:
+        hub, self.hub = self.hub, None
+        destroy = getattr(hub, "destroy", None)
+        if destroy is not None:
+            try:
+                destroy()
+            except Exception:
+                pass  # interpreter shutdown or a broken third-party hub: nothing to do
+
+
+def _reinit_after_fork() -> None:
+    """In a forked child: the forking thread's hub gets its own kernel state."""
+    hub = getattr(_local, "hub", None)
+    reinit = getattr(hub, "reinit", None)
+    if reinit is not None:
+        reinit()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
 
 
 def hub_variant(hub: Any = None) -> str:
@@ -114,7 +149,7 @@ def _hub_from_name(name: str) -> Any:
 
 
 def use_hub(hub: Any = None) -> None:
-    """Choose this thread's hub; the old hub is dropped with its listeners and timers.
+    """Choose this thread's hub; the old hub is destroyed with its listeners and timers.
 
     ``hub`` is a built-in name (``"epolls"``, ``"poll"``, ``"selects"``,
     ``"pyevent"``), ``"package.module"`` (its ``Hub``) or
@@ -128,10 +163,14 @@ def use_hub(hub: Any = None) -> None:
     _local.hub_class = hub_class
     if old is not None:
         del _local.hub
-        if not old.running:
-            destroy = getattr(old, "destroy", None)
-            if destroy is not None:
-                destroy()
+        reaper = _local.__dict__.pop("reaper", None)
+        if reaper is not None:
+            reaper.hub = None
+        # Even a loop suspended mid-run is dropped for good: release its fds
+        # now rather than whenever the garbage collector finds the cycle.
+        destroy = getattr(old, "destroy", None)
+        if destroy is not None:
+            destroy()
 
 
 def get_hub() -> Any:
@@ -144,6 +183,7 @@ def get_hub() -> Any:
     if hub_class is None:
         hub_class = _local.hub_class = resolve_hub(None)
     hub = _local.hub = hub_class()
+    _local.reaper = _HubReaper(hub)
     return hub
 
 

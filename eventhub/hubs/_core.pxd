@@ -16,7 +16,9 @@
 #         cdef int _update_interest(self, int fd) except -1: ...
 #         cdef int _forget(self, int fd) except -1: ...
 #         cdef int _wait(self, double seconds) except -1: ...
-#         def destroy(self): ...release the poller...
+#         def destroy(self): BaseHub.destroy(self); ...release the poller...
+#         def _reinit_poller(self): ...after fork: fresh kernel state with every
+#                                   live listener; never modify shared state...
 #
 # Rules for hooks:
 # - Never keep a FdState pointer, or any borrowed listener, across a call
@@ -176,3 +178,9 @@ cdef class BaseHub:
     cdef int _compact_timers(self) except -1
     cdef object _handoff(self, object cur)
     cdef int _loop_wait(self, double seconds) except -1
+
+    # -- lifetime and cross-thread calls (appended fields) ----------------------
+    cdef public bint destroyed         # destroy() ran: add()/run()/call_threadsafe() refuse
+    cdef object _waker                 # waker.Waker once the loop ran, else None
+    cdef object _waker_listener        # its FdListener (hidden from get_readers)
+    cdef object _calls                 # deque of (fn, args) from call_threadsafe()

@@ -11,6 +11,7 @@ timer), and switching goes through greenlet's C API.  Backends (``_epoll``,
 
 cimport cython
 
+import collections
 import signal
 import sys
 import time
@@ -50,11 +51,12 @@ from eventhub.includes.posix cimport (
     timespec,
 )
 
-from eventhub.hubs.errors import IOClosed
+from eventhub.hubs.errors import HubDestroyed, IOClosed
 from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler, root_greenlet
 from eventhub.hubs.hub import as_delay as _as_delay_slow
 from eventhub.hubs.hub import as_fileno as _as_fileno_slow
 from eventhub.hubs.hub import closed_callback
+from eventhub.hubs.waker import Waker, ignore_throw, run_calls
 
 greenlet_import()
 init_switch_def(getcurrent().switch)
@@ -86,9 +88,9 @@ cdef inline double _as_delay(object seconds) except? -1.0:
 
 
 cdef inline object _as_fileno(object fd):
-    if type(fd) is int and fd >= 0:
+    if type(fd) is int and 0 <= fd <= INT_MAX:
         return fd
-    return _as_fileno_slow(fd)
+    return _as_fileno_slow(fd)  # the reference's checks and error messages
 
 
 cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
@@ -362,6 +364,7 @@ cdef class BaseHub:
         self._queued_r = {}
         self._queued_w = {}
         self.closed = []
+        self._calls = collections.deque()
         self._heap = NULL
         self._next = NULL
 
@@ -504,7 +507,7 @@ cdef class BaseHub:
     # -- listeners -------------------------------------------------------------
 
     cdef int _accept_fd(self, object fileno) except -1:
-        cdef int fd = fileno  # OverflowError beyond a C int, like the pure hub
+        cdef int fd = fileno  # as_fileno() refused anything beyond a C int
         # Never trust an fd number: the slot table only grows for open fds,
         # so its size stays bounded by the process's real descriptors.
         if fd >= self._nslots and fcntl(fd, F_GETFD) == -1:
@@ -555,6 +558,8 @@ cdef class BaseHub:
             write = True
         else:
             raise ValueError(f"evtype must be {READ!r} or {WRITE!r}, not {evtype!r}")
+        if self.destroyed:
+            raise HubDestroyed("add() on a destroyed hub")
         fileno = _as_fileno(fileno)
         if not callable(cb) or not callable(tb):
             raise TypeError("the listener's cb and tb must be callable")
@@ -724,7 +729,8 @@ cdef class BaseHub:
 
     def _primaries(self, list slots):
         # The pure hub's dicts keep insertion order; _order reproduces it.
-        found = [x for x in slots if x is not None]
+        waker = self._waker_listener
+        found = [x for x in slots if x is not None and x is not waker]
         found.sort(key=_listener_order)
         return found
 
@@ -1054,6 +1060,10 @@ cdef class BaseHub:
             self.running = True
             self.stopping = False
             while not self.stopping:
+                if self._waker is None:
+                    self._start_waker()
+                if self._calls:
+                    run_calls(self._calls, self)
                 while self.closed:
                     self.close_one()
                 self._prepare_timers()
@@ -1091,8 +1101,80 @@ cdef class BaseHub:
             self.schedule_call_global(0, _noop)  # so the loop does not sleep
             self.switch()
 
+    # -- threads, fork, lifetime (the pure hub's twins) --------------------------
+
+    def call_threadsafe(self, fn, *args):
+        """Run ``fn(*args)`` on this hub's thread soon; callable from any thread.
+
+        A ``wait()`` blocked in the kernel is woken at once (eventfd or
+        self-pipe).  ``fn`` runs in the hub's greenlet, like a timer callback:
+        it must not block, but may switch to a greenthread (``g.switch``) or
+        set an event.  Calls run in the order they were made; errors are printed.
+        """
+        if self.destroyed:
+            raise HubDestroyed("call_threadsafe() on a destroyed hub")
+        if not callable(fn):
+            raise TypeError(f"call_threadsafe() needs a callable, not {type(fn).__name__}")
+        self._calls.append((fn, args))
+        waker = self._waker
+        if waker is not None:  # else the loop's next pass runs the call
+            waker.wake()
+
+    def _start_waker(self):
+        if self.destroyed:
+            raise HubDestroyed("a destroyed hub cannot run")
+        waker = Waker()
+        try:
+            self._waker_listener = self.add(READ, waker.fileno(), self._on_wake, ignore_throw, None)
+        except BaseException:
+            waker.close()
+            raise
+        self._waker = waker
+
+    def _on_wake(self, fileno):
+        if self._waker is not None:
+            self._waker.drain()
+        run_calls(self._calls, self)
+
+    def _drop_waker(self):
+        waker, listener = self._waker, self._waker_listener
+        self._waker = self._waker_listener = None
+        if listener is not None:
+            self.remove(listener)
+        if waker is not None:
+            waker.close()
+
+    def reinit(self):
+        """Give the hub its own kernel state in a forked child.
+
+        eventhub calls this for the forking thread's hub (``os.register_at_fork``).
+        The poller is replaced by a fresh one holding every live listener, the
+        waker by a new one; nothing the parent shares is modified, so the
+        parent is unaffected.  Greenthreads and timers carry on.
+        """
+        if self.destroyed:
+            return
+        self._calls.clear()  # queued for the parent's copy of this hub
+        self._reinit_poller()
+        self._drop_waker()  # the loop's next pass starts a new one
+
+    def _reinit_poller(self):
+        """Replace shared kernel poller state after fork (backends with any override)."""
+
     def destroy(self):
-        """Release what the hub holds; it is unusable afterwards (backends extend)."""
+        """Release the hub's OS resources; idempotent (backends extend).
+
+        Afterwards ``add()``, ``call_threadsafe()`` and running the loop raise
+        ``HubDestroyed``.  A running loop stops at its next pass.  Called
+        automatically when the hub's thread ends and by ``use_hub()``.
+        """
+        if self.destroyed:
+            return
+        self._drop_waker()
+        self.destroyed = True
+        self._calls.clear()
+        if self.running:
+            self.stopping = True
 
     # -- blocking detection (SIGALRM, main thread only) ------------------------
 
@@ -1114,3 +1196,82 @@ def _listener_order(FdListener listener):
 
 def _noop():
     pass
+
+
+# ---------------------------------------------------------------------------
+# Garbage collection through the C timer queues
+# ---------------------------------------------------------------------------
+# Cython's generated tp_traverse/tp_clear only see the hub's object fields.
+# The timer queues are C arrays of owned references, and Timers are not
+# tracked by the collector (no_gc), so a pending timer whose callback leads
+# back to its hub (hub.abort, a method of an object owning the hub, ...)
+# formed a cycle the collector could not see: the hub and its poller fd
+# were never freed.  These wrappers extend the generated slots to the
+# queues: the hub reports, as its own, the references of each timer only it
+# holds (refcount 1: the timer lives exactly as long as its queue entry); a
+# timer held elsewhere too is reported as itself, which is exact for
+# tracked (foreign) timers and merely conservative for ours.
+
+cdef extern from "Python.h":
+    ctypedef int (*gc_visitproc "visitproc")(PyObject *, void *)
+    ctypedef int (*gc_traverseproc "traverseproc")(PyObject *, gc_visitproc, void *)
+    ctypedef int (*gc_inquiry "inquiry")(PyObject *)
+    ctypedef struct GCSlots "PyTypeObject":
+        gc_traverseproc tp_traverse
+        gc_inquiry tp_clear
+    Py_ssize_t Py_REFCNT(PyObject *o)
+    bint PyObject_TypeCheck(PyObject *o, PyObject *t)
+    void PyErr_WriteUnraisable(PyObject *o)
+
+cdef gc_traverseproc _generated_traverse
+cdef gc_inquiry _generated_clear
+
+
+cdef int _visit_timer(PyObject *timer, gc_visitproc visit, void *arg) noexcept:
+    cdef int r
+    cdef Timer t
+    if Py_REFCNT(timer) != 1 or not PyObject_TypeCheck(timer, <PyObject *>Timer):
+        return visit(timer, arg)
+    t = <Timer><object>timer
+    r = visit(<PyObject *>t._cb, arg)
+    if r == 0:
+        r = visit(<PyObject *>t._args, arg)
+    if r == 0:
+        r = visit(<PyObject *>t._kw, arg)
+    if r == 0 and PyObject_TypeCheck(timer, <PyObject *>LocalTimer):
+        r = visit(<PyObject *>(<LocalTimer>t).greenlet, arg)
+    return r
+
+
+cdef int _hub_traverse(PyObject *o, gc_visitproc visit, void *arg) noexcept:
+    cdef BaseHub hub = <BaseHub><object>o
+    cdef Py_ssize_t i
+    cdef int r = _generated_traverse(o, visit, arg)
+    if r:
+        return r
+    for i in range(hub._heap_len):
+        r = _visit_timer(hub._heap[i].timer, visit, arg)
+        if r:
+            return r
+    for i in range(hub._next_len):
+        r = _visit_timer(hub._next[i].timer, visit, arg)
+        if r:
+            return r
+    return 0
+
+
+cdef int _hub_clear(PyObject *o) noexcept:
+    cdef BaseHub hub = <BaseHub><object>o
+    try:
+        hub._clear_timers()
+    except BaseException:
+        PyErr_WriteUnraisable(o)
+    return _generated_clear(o)
+
+
+cdef GCSlots *_hub_slots = <GCSlots *><PyObject *>BaseHub
+_generated_traverse = _hub_slots.tp_traverse
+_generated_clear = _hub_slots.tp_clear
+# Backends' types copy or call these slots when they are created, after this.
+_hub_slots.tp_traverse = _hub_traverse
+_hub_slots.tp_clear = _hub_clear

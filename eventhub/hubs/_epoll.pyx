@@ -94,6 +94,7 @@ cdef class Hub(BaseHub):
 
     def destroy(self):
         """Release the epoll descriptor; the hub is unusable afterwards."""
+        BaseHub.destroy(self)
         if self._epfd >= 0:
             close(self._epfd)
             self._epfd = -1
@@ -181,6 +182,12 @@ cdef class Hub(BaseHub):
             # number any more, so start a fresh epoll set.
             self._rebuild()
         return 0
+
+    def _reinit_poller(self):
+        # After fork the epoll set is shared with the parent: _rebuild never
+        # touches it, it drops this process's reference and registers afresh.
+        if self._epfd >= 0:
+            self._rebuild()
 
     cdef int _rebuild(self) except -1:
         cdef int fd, interest

@@ -53,6 +53,7 @@ cdef class Hub(BaseHub):
     def destroy(self):
         """Forget every registration (poll holds no kernel resource)."""
         cdef int i, fd
+        BaseHub.destroy(self)
         for i in range(self._npfds):
             fd = self._pfds[i].fd
             if 0 <= fd < self._nslots:

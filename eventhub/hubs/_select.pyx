@@ -29,7 +29,8 @@ cdef class Hub(BaseHub):
         self._maxfd = -1
 
     def destroy(self):
-        """select holds no kernel resource: nothing to release."""
+        """Release the waker (select itself holds no kernel resource)."""
+        BaseHub.destroy(self)
 
     cdef int _accept_fd(self, object fileno) except -1:
         if fileno >= FD_SETSIZE:

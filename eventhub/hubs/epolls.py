@@ -86,8 +86,21 @@ class PureHub(BaseHub):
         if self.debug_blocking:
             self.block_detect_post()
 
+    def _reinit_poller(self) -> None:
+        # The inherited epoll set is shared with the parent: never touch it,
+        # only drop this process's reference and register afresh.
+        old, self.poll = self.poll, _EPOLL()
+        old.close()
+        self._registered.clear()
+        for fileno in set(self.listeners[READ]) | set(self.listeners[WRITE]):
+            try:
+                self._update_interest(fileno)
+            except OSError:
+                self.remove_descriptor(fileno)  # wakes its waiters to see the error
+
     def destroy(self) -> None:
         """Release the epoll descriptor; the hub is unusable afterwards."""
+        super().destroy()
         self.poll.close()
 
 

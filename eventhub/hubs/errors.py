@@ -9,6 +9,10 @@ class HubError(Exception):
     """A hub cannot be chosen: unknown name, import failure, or unavailable."""
 
 
+class HubDestroyed(HubError, RuntimeError):
+    """The hub was released by ``destroy()`` (or its thread ended) and cannot be used."""
+
+
 class IOClosed(OSError):
     """The file descriptor a greenthread waited on was closed or reused.
 

@@ -10,6 +10,7 @@ exactly this behaviour; the contract tests run against both.
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import math
@@ -22,13 +23,17 @@ from typing import Any, Callable
 
 import greenlet
 
-from eventhub.hubs.errors import IOClosed
+from eventhub.hubs.errors import HubDestroyed, IOClosed
 from eventhub.hubs.timer import LocalTimer, Timer
+from eventhub.hubs.waker import Waker, ignore_throw, run_calls
 
 READ = "read"
 WRITE = "write"
 
 _INF = math.inf
+
+#: The largest number a file descriptor (a C int) can have.
+MAX_FD = 2**31 - 1
 
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
@@ -51,6 +56,8 @@ def as_fileno(fd: Any) -> int:
                 raise TypeError(f"expected a file descriptor (int) or an object with fileno(), got {type(fd).__name__}")
     if fd < 0:
         raise ValueError(f"file descriptor cannot be negative: {fd}")
+    if fd > MAX_FD:
+        raise ValueError(f"file descriptor out of range: {fd}")
     return fd
 
 
@@ -148,6 +155,10 @@ class BaseHub:
         self.debug_blocking_resolution = 1.0
         self.prevent_multiple_readers = True
         self._old_signal_handler: Any = None
+        self.destroyed = False
+        self._waker: Waker | None = None  # created by the loop's first pass
+        self._waker_listener: FdListener | None = None
+        self._calls: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = collections.deque()
 
     # -- the MAINLOOP greenlet ------------------------------------------------
 
@@ -223,6 +234,8 @@ class BaseHub:
                 evtype = WRITE
             else:
                 raise ValueError(f"evtype must be {READ!r} or {WRITE!r}, not {evtype!r}")
+        if self.destroyed:
+            raise HubDestroyed("add() on a destroyed hub")
         fileno = as_fileno(fileno)
         if not callable(cb) or not callable(tb):
             raise TypeError("the listener's cb and tb must be callable")
@@ -338,7 +351,8 @@ class BaseHub:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
 
     def get_readers(self) -> list[FdListener]:
-        return list(self.listeners[READ].values())
+        waker = self._waker_listener
+        return [x for x in self.listeners[READ].values() if x is not waker]
 
     def get_writers(self) -> list[FdListener]:
         return list(self.listeners[WRITE].values())
@@ -483,6 +497,10 @@ class BaseHub:
             self.running = True
             self.stopping = False
             while not self.stopping:
+                if self._waker is None:
+                    self._start_waker()
+                if self._calls:
+                    run_calls(self._calls, self)
                 while self.closed:
                     self.close_one()
                 self.prepare_timers()
@@ -516,6 +534,81 @@ class BaseHub:
             assert self._greenlet is not greenlet.getcurrent(), "Can't abort with wait from inside the hub's greenlet."
             self.schedule_call_global(0, lambda: None)  # so the loop does not sleep
             self.switch()
+
+    # -- threads, fork, lifetime ----------------------------------------------
+
+    def call_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on this hub's thread soon; callable from any thread.
+
+        A ``wait()`` blocked in the kernel is woken at once (eventfd or
+        self-pipe).  ``fn`` runs in the hub's greenlet, like a timer callback:
+        it must not block, but may switch to a greenthread (``g.switch``) or
+        set an event.  Calls run in the order they were made; errors are printed.
+        """
+        if self.destroyed:
+            raise HubDestroyed("call_threadsafe() on a destroyed hub")
+        if not callable(fn):
+            raise TypeError(f"call_threadsafe() needs a callable, not {type(fn).__name__}")
+        self._calls.append((fn, args))
+        waker = self._waker
+        if waker is not None:  # else the loop's next pass runs the call
+            waker.wake()
+
+    def _start_waker(self) -> None:
+        if self.destroyed:
+            raise HubDestroyed("a destroyed hub cannot run")
+        waker = Waker()
+        try:
+            self._waker_listener = self.add(READ, waker.fileno(), self._on_wake, ignore_throw, None)
+        except BaseException:
+            waker.close()
+            raise
+        self._waker = waker
+
+    def _on_wake(self, fileno: int) -> None:
+        if self._waker is not None:
+            self._waker.drain()
+        run_calls(self._calls, self)
+
+    def _drop_waker(self) -> None:
+        waker, listener = self._waker, self._waker_listener
+        self._waker = self._waker_listener = None
+        if listener is not None:
+            self.remove(listener)
+        if waker is not None:
+            waker.close()
+
+    def reinit(self) -> None:
+        """Give the hub its own kernel state in a forked child.
+
+        eventhub calls this for the forking thread's hub (``os.register_at_fork``).
+        The poller is replaced by a fresh one holding every live listener, the
+        waker by a new one; nothing the parent shares is modified, so the
+        parent is unaffected.  Greenthreads and timers carry on.
+        """
+        if self.destroyed:
+            return
+        self._calls.clear()  # queued for the parent's copy of this hub
+        self._reinit_poller()
+        self._drop_waker()  # the loop's next pass starts a new one
+
+    def _reinit_poller(self) -> None:
+        """Replace shared kernel poller state after fork (backends with any override)."""
+
+    def destroy(self) -> None:
+        """Release the hub's OS resources; idempotent.
+
+        Afterwards ``add()``, ``call_threadsafe()`` and running the loop raise
+        ``HubDestroyed``.  A running loop stops at its next pass.  Called
+        automatically when the hub's thread ends and by ``use_hub()``.
+        """
+        if self.destroyed:
+            return
+        self._drop_waker()
+        self.destroyed = True
+        self._calls.clear()
+        if self.running:
+            self.stopping = True
 
     # -- blocking detection (SIGALRM, main thread only) -----------------------
 

@@ -99,6 +99,7 @@ class PureHub(BaseHub):
 
     def destroy(self) -> None:
         """Forget every registration (poll holds no kernel resource)."""
+        super().destroy()
         self._registered.clear()
 
 

@@ -69,7 +69,8 @@ class PureHub(BaseHub):
             self.block_detect_post()
 
     def destroy(self) -> None:
-        """select holds no kernel resource: nothing to release."""
+        """Release the waker (select itself holds no kernel resource)."""
+        super().destroy()
 
 
 _compiled: Any = load_compiled("_select")
