@@ -19,6 +19,12 @@ record (fd, direction) in a C array, which ``_wait`` dispatches once the
 loop has returned.  So greenlet switches, exceptions and nested waits never
 cross libevent's stack, and the loop can run without the GIL.
 
+After fork, ``reinit()`` gives the forking thread's hub a fresh kernel
+state (``event_reinit``) and the signal wakeup pipe a fresh pipe; the other
+hubs a child inherits share their kernel state with the parent, so they are
+never handed to libevent again in the child (freeing them would delete the
+parent's registrations), only dropped.
+
 Timers stay in the core's timer queue; ``_wait`` turns its timeout into one
 reusable libevent timer event and runs one ``EVLOOP_ONCE`` pass.
 
@@ -43,6 +49,7 @@ from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from libc.errno cimport EBADF, errno
 from libc.stdlib cimport free, malloc
 from posix.time cimport timeval
+from posix.unistd cimport getpid
 
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 from eventhub.includes cimport libevent as le
@@ -161,6 +168,7 @@ cdef class Hub(BaseHub):
     cdef Sink _sink
     cdef bint _dispatching
     cdef dict _owners  # fd -> weakref to the socket whose wait made its registration
+    cdef int _pid      # the process whose kernel state _base holds
 
     def __cinit__(self, *args, **kw):
         self._owners = {}
@@ -175,6 +183,7 @@ cdef class Hub(BaseHub):
         self._base = le.event_base_new()
         if self._base == NULL:
             raise OSError("libevent could not create an event_base")
+        self._pid = getpid()
         self._timer = le.event_new(self._base, -1, 0, _on_timeout, NULL)
         if self._timer == NULL:
             raise MemoryError()
@@ -193,10 +202,48 @@ cdef class Hub(BaseHub):
 
     def destroy(self):
         """Free every event and the event_base; the hub is unusable afterwards."""
+        BaseHub.destroy(self)
         self._release()
+
+    def _reinit_poller(self):
+        # In a forked child: a fresh epoll set holding every added event.
+        # event_reinit never touches the parent's set (it only closes this
+        # process's descriptor of it).
+        global _wakeup_r, _wakeup_w
+        if self._base == NULL:
+            return
+        if le.event_reinit(self._base) < 0:
+            raise OSError("libevent could not reinitialize the event_base after fork")
+        self._pid = getpid()
+        if self._signal_ev != NULL:
+            le.event_free(self._signal_ev)  # deleted from the child's own set
+            self._signal_ev = NULL
+        if _wakeup_w >= 0:
+            # The pipe is shared with the parent: its signal bytes must not
+            # wake (or be drained by) the child.  The next blocking wait
+            # watches a fresh one.
+            old_r, old_w = _wakeup_r, _wakeup_w
+            _wakeup_r, _wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                previous = signal.set_wakeup_fd(_wakeup_w, warn_on_full_buffer=False)
+                if previous != old_w and previous != -1:
+                    signal.set_wakeup_fd(previous)  # someone else's: leave it theirs
+            except ValueError:
+                pass  # not the main thread: set at the next main-thread wait
+            os.close(old_r)
+            os.close(old_w)
 
     cdef void _release(self) noexcept:
         cdef int fd
+        if self._base != NULL and self._pid != getpid():
+            # Inherited through fork and not reinitialized: the kernel state is
+            # the parent's.  Freeing would delete its registrations: drop it.
+            self._base = NULL
+            self._timer = self._signal_ev = NULL
+            if self._fdstate != NULL:
+                for fd in range(self._nslots):
+                    self._fdstate[fd].data = NULL
+                    self._fdstate[fd].mask = 0
         if self._fdstate != NULL:
             for fd in range(self._nslots):
                 self._free_events(fd)

@@ -15,6 +15,7 @@ cdef extern from *:
 
     struct event_base *event_base_new(void);
     void event_base_free(struct event_base *);
+    int event_reinit(struct event_base *);
     int event_base_loop(struct event_base *, int);
     const char *event_base_get_method(const struct event_base *);
     struct event *event_new(struct event_base *, int, short,
@@ -50,6 +51,7 @@ cdef extern from *:
 
     event_base *event_base_new() nogil
     void event_base_free(event_base *base) nogil
+    int event_reinit(event_base *base) nogil
     int event_base_loop(event_base *base, int flags) nogil
     const char *event_base_get_method(const event_base *base) nogil
     event *event_new(event_base *base, int fd, short what, event_callback_fn cb, void *arg) nogil
