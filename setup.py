@@ -14,11 +14,13 @@ extension is skipped (named in the warning line), and pyevent is unavailable.
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 
 def _flag(name: str) -> bool:
@@ -112,6 +114,17 @@ class OptionalBuildExt(build_ext):
             self.failed.append(ext.name)
 
 
+class BuildPyWithStubs(build_py):
+    """build_py that also puts each ``stubs/eventhub/**.pyi`` beside the module it types."""
+
+    def run(self) -> None:
+        super().run()
+        for stub in sorted(glob.glob("stubs/eventhub/**/*.pyi", recursive=True)):
+            target = os.path.join(self.build_lib, os.path.relpath(stub, "stubs"))
+            self.mkpath(os.path.dirname(target))
+            self.copy_file(stub, target)
+
+
 def extensions() -> list:  # type: ignore[type-arg]
     if NO_EXTENSIONS:
         return []
@@ -155,7 +168,7 @@ def extensions() -> list:  # type: ignore[type-arg]
 
 setup(
     ext_modules=extensions(),
-    cmdclass={"build_ext": OptionalBuildExt},
+    cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithStubs},
     # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx.
     exclude_package_data={"": ["*.c", "*.pyx", "*.html"]},
 )

@@ -13,7 +13,7 @@ _NOT_SENT: Any = object()
 
 
 class Event(Generic[T]):
-    """Greenthreads ``wait()`` until another ``send()``s a value.
+    """Greenthreads ``wait()`` until another one calls ``send()`` with a value.
 
     An event is sent once; ``reset()`` makes it usable again.
     """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, ParamSpec, TypeVar
 
 import greenlet
 from greenlet import GreenletExit, getcurrent
@@ -13,6 +13,7 @@ from eventhub.hubs import get_hub
 from eventhub.hubs._variant import load_compiled
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 __all__ = ["GreenThread", "GreenletExit", "sleep", "spawn", "spawn_after"]
 
@@ -145,12 +146,12 @@ class GreenThread(greenlet.greenlet, Generic[T]):
         self.throw(exc)
 
 
-def spawn(fn: Callable[..., T], *args: Any, **kwargs: Any) -> GreenThread[T]:
+def spawn(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> GreenThread[T]:
     """Run ``fn(*args, **kwargs)`` in a new greenthread on the next hub pass."""
     return spawn_after(0, fn, *args, **kwargs)
 
 
-def spawn_after(seconds: float, fn: Callable[..., T], *args: Any, **kwargs: Any) -> GreenThread[T]:
+def spawn_after(seconds: float, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> GreenThread[T]:
     """Run ``fn(*args, **kwargs)`` in a new greenthread after ``seconds``."""
     if not callable(fn):
         raise TypeError(f"spawn() needs a callable, not {type(fn).__name__}")

@@ -7,6 +7,7 @@ run meanwhile.  Timeouts raise ``TimeoutError`` like the stdlib.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import io
 import os
@@ -289,7 +290,7 @@ class GreenSocket:
 
     def __exit__(
         self,
-        typ: type[BaseException] | None,
+        typ: builtins.type[BaseException] | None,  # `type` is our property here
         value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:

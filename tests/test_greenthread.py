@@ -107,7 +107,7 @@ def test_spawn_after_runs_after_plain_spawn(hub: Any) -> None:
 
 
 def test_spawn_after_orders_by_delay(hub: Any) -> None:
-    order: list[int] = []
+    order: list[float] = []
     gts = [spawn_after(d, order.append, d) for d in (0.06, 0.0, 0.03)]
     with Timeout(SLOW):
         for gt in gts:

@@ -26,6 +26,7 @@ __all__ = [
     "HubDestroyed",
     "HubError",
     "IOClosed",
+    "NO_EXTENSIONS",
     "VARIANT",
     "get_default_hub",
     "get_hub",

@@ -37,6 +37,7 @@ class PureHub(BaseHub):
             raise OSError(errno.ENOSYS, _why_unavailable())
         self.poll = _EPOLL()
         self._registered: dict[int, int] = {}  # fd -> mask the kernel has
+        self._unwanted: set[int] = set()  # fds reported with no listener last poll
 
     def _update_interest(self, fileno: int) -> None:
         mask = 0
@@ -78,17 +79,34 @@ class PureHub(BaseHub):
         readers = self.listeners[READ]
         writers = self.listeners[WRITE]
         fire = self._fire
+        unwanted: set[int] = set()
         for fileno, event in events:
+            reader = readers.get(fileno)
+            writer = writers.get(fileno)
+            if reader is None and writer is None:
+                unwanted.add(fileno)
+                continue
             if event & (READ_MASK | ERROR_MASK):
-                fire(readers.get(fileno), fileno)
+                fire(reader, fileno)
             if event & (WRITE_MASK | ERROR_MASK):
-                fire(writers.get(fileno), fileno)
+                fire(writer, fileno)
+        # An fd nobody waits for was unregistered already; one event for it
+        # can be left over from the batch that unregistered it.  Reported
+        # again, the kernel holds a registration we cannot drop by number
+        # (the fd was closed while a dup keeps the file open): start a fresh
+        # epoll set, or the loop would spin on it forever.
+        if unwanted & self._unwanted:
+            self._reinit_poller()
+            unwanted.clear()
+        self._unwanted = unwanted
         if self.debug_blocking:
             self.block_detect_post()
 
     def _reinit_poller(self) -> None:
-        # The inherited epoll set is shared with the parent: never touch it,
-        # only drop this process's reference and register afresh.
+        # A fresh epoll set with every live listener registered again.  After
+        # a fork the inherited set is shared with the parent, and a stale
+        # registration cannot be dropped: never touch the old set, only drop
+        # this process's reference to it.
         old, self.poll = self.poll, _EPOLL()
         old.close()
         self._registered.clear()

@@ -54,11 +54,12 @@ def as_fileno(fd: Any) -> int:
                 fd = int(fd)
             else:
                 raise TypeError(f"expected a file descriptor (int) or an object with fileno(), got {type(fd).__name__}")
-    if fd < 0:
-        raise ValueError(f"file descriptor cannot be negative: {fd}")
-    if fd > MAX_FD:
-        raise ValueError(f"file descriptor out of range: {fd}")
-    return fd
+    number: int = fd
+    if number < 0:
+        raise ValueError(f"file descriptor cannot be negative: {number}")
+    if number > MAX_FD:
+        raise ValueError(f"file descriptor out of range: {number}")
+    return number
 
 
 def as_delay(seconds: Any) -> float:
@@ -296,10 +297,10 @@ class BaseHub:
             for listener in self.secondaries[evtype].pop(fileno, ()):
                 self.closed.append(listener)
                 listener.defang()
-            listener = self.listeners[evtype].pop(fileno, None)
-            if listener is not None:
-                self.closed.append(listener)
-                listener.defang()
+            primary = self.listeners[evtype].pop(fileno, None)
+            if primary is not None:
+                self.closed.append(primary)
+                primary.defang()
         try:
             self._update_interest(fileno)
         except OSError:
@@ -404,7 +405,7 @@ class BaseHub:
         seconds = timer.seconds
         kind = type(seconds)
         if (kind is float or kind is int) and 0 <= seconds < _INF:
-            deadline = self.clock() + seconds  # the common case, validated inline
+            deadline: float = self.clock() + seconds  # the common case, validated inline
         else:
             deadline = self.clock() + as_delay(seconds)
         # Timers added while timers fire wait in next_timers for the next pass;

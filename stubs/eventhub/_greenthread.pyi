@@ -1,0 +1,3 @@
+"""Types of eventhub/_greenthread.pyx: the compiled twin of ``greenthread.sleep``."""
+
+def sleep(seconds: float = 0) -> None: ...

@@ -1,0 +1,33 @@
+"""A registration the poller cannot drop by fd number must not make the loop spin."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+import eventhub
+from eventhub import hubs
+
+
+def test_fd_closed_behind_the_hub_while_a_dup_lives_does_not_spin(hub: Any) -> None:
+    a, b = socket.socketpair()
+    fd = a.detach()
+    keep_open = os.dup(fd)  # the file outlives the fd number the hub knows
+    try:
+        waiter = eventhub.spawn(hubs.trampoline, fd, read=True, timeout=0.05)
+        eventhub.sleep(0.01)  # registered with the poller
+        os.close(fd)  # closed without telling the hub (no notify_close)
+        b.send(b"x")  # the file is readable now, and stays so: nobody reads it
+        try:
+            waiter.wait()
+        except (TimeoutError, OSError):
+            pass
+        started = time.process_time()
+        eventhub.sleep(0.3)  # an idle hub should sleep, not poll in a loop
+        assert time.process_time() - started < 0.15
+        assert hub.get_readers() == []
+    finally:
+        os.close(keep_open)
+        b.close()

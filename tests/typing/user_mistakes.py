@@ -1,0 +1,36 @@
+"""Mistakes ``mypy --strict`` must report, one per marked line.
+
+A trailing comment on each marked line names the mypy error code expected
+there; tests/test_typing.py checks that exactly those are reported.  Never run.
+"""
+
+from __future__ import annotations
+
+import eventhub
+from eventhub import hubs, net
+
+
+def name_length(name: str) -> int:
+    return len(name)
+
+
+def mistakes() -> None:
+    eventhub.sleep("1")  # error: [arg-type]
+    hubs.use_hub(3)  # error: [arg-type]
+
+    thread = eventhub.spawn(name_length, "eventhub")
+    text: str = thread.wait()  # error: [assignment]
+    thread.wait().upper()  # error: [attr-defined]
+    eventhub.spawn(name_length, 1)  # error: [arg-type]
+
+    hub = hubs.get_hub()
+    hub.schedule_call_global("soon", print)  # error: [arg-type]
+    hub.schedule_call_global(1.0, print).cancel(True)  # error: [call-arg]
+
+    event: eventhub.Event[int] = eventhub.Event()
+    event.send("one")  # error: [arg-type]
+    eventhub.Timeout("1")  # error: [arg-type]
+
+    hubs.trampoline(0, read="yes")  # error: [arg-type]
+    sock = net.connect(("127.0.0.1", 1))
+    data: str = sock.recv(10)  # error: [assignment]
