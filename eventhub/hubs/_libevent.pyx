@@ -14,6 +14,13 @@ wait comes from the socket object that made the registration and that
 object is still open on the same fd (the core's ``_io_owner``, as in the
 epolls hub): then the kernel cannot have dropped it, and no call is made.
 
+A file closed behind the hub while a dup keeps it open stays in the epoll
+set under an fd number epoll_ctl can no longer remove; libevent would then
+get its events on every pass and spin inside ``event_base_loop`` (it finds
+no event of its own for them).  Deleting an event is where that shows: the
+delete fails with EBADF/ENOENT (libevent ignores it, errno keeps it), and the
+hub then rebuilds the epoll set (``event_reinit``), as the epolls hub does.
+
 No Python code runs inside ``event_base_loop``: libevent's callbacks only
 record (fd, direction) in a C array, which ``_wait`` dispatches once the
 loop has returned.  So greenlet switches, exceptions and nested waits never
@@ -46,9 +53,10 @@ import threading
 import weakref
 
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
-from libc.errno cimport EBADF, errno
+from libc.errno cimport EBADF, ENOENT, errno
 from libc.stdlib cimport free, malloc
 from posix.time cimport timeval
+from posix.fcntl cimport F_GETFD, fcntl
 from posix.unistd cimport getpid
 
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
@@ -259,19 +267,30 @@ cdef class Hub(BaseHub):
             le.event_base_free(self._base)
             self._base = NULL
 
-    cdef void _free_events(self, int fd) noexcept:
+    cdef bint _free_events(self, int fd) noexcept:
+        """Delete and free fd's events; True if the kernel could not drop its registration."""
+        global errno
         cdef FdState *st = &self._fdstate[fd]
         cdef FdEvents *evs = <FdEvents *>st.data
+        cdef bint stale = False
+        cdef int mask = st.mask
         st.mask = 0
         if evs == NULL:
-            return
-        # event_free deletes a pending event first: nothing stays registered.
+            return False
+        if mask:
+            errno = 0
+            if mask & EV_READ:
+                le.event_del(evs.read)
+            if mask & EV_WRITE:
+                le.event_del(evs.write)
+            stale = errno == EBADF or errno == ENOENT
         if evs.read != NULL:
             le.event_free(evs.read)
         if evs.write != NULL:
             le.event_free(evs.write)
         free(evs)
         st.data = NULL
+        return stale
 
     cdef le.event *_event_for(self, int fd, bint write) except NULL:
         """fd's read or write event, created on first use."""
@@ -318,8 +337,14 @@ cdef class Hub(BaseHub):
             st.mask |= bit
         else:
             st.mask &= ~bit
+            errno = 0
             if le.event_del(ev) < 0:
                 raise OSError(f"libevent could not delete the event for fd {fd}")
+            if errno == EBADF or errno == ENOENT:
+                # fd was closed (or reused) while registered: if a dup keeps
+                # the file open, its registration lingers where no delete
+                # by number reaches it.
+                self._rebuild()
         return 0
 
     cdef int _update_interest(self, int fd) except -1:
@@ -381,8 +406,24 @@ cdef class Hub(BaseHub):
 
     cdef int _forget(self, int fd) except -1:
         # The fd is closed or reused: its events name a file that is gone.
-        self._free_events(fd)
         self._owners.pop(fd, None)
+        if self._base != NULL and self._free_events(fd):
+            self._rebuild()
+        return 0
+
+    cdef int _rebuild(self) except -1:
+        """A fresh epoll set holding every added event (libevent's event_reinit)."""
+        cdef int fd
+        if le.event_reinit(self._base) == 0:
+            return 0
+        # Some added events name fds closed meanwhile: drop them, and wake
+        # their waiters so that their own syscalls report the error.
+        for fd in range(self._nslots):
+            if self._fdstate[fd].mask and fcntl(fd, F_GETFD) < 0:
+                self._free_events(fd)
+                self._owners.pop(fd, None)
+                if self._interest(fd):
+                    self.remove_descriptor(fd)
         return 0
 
     cdef int _watch_signal_wakeup(self) except -1:
