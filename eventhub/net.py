@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Callable
 
 from eventhub.greenthread import GreenThread, spawn
-from eventhub.hubs import IOClosed, notify_close, trampoline
+from eventhub.hubs import IOClosed, notify_close, notify_opened, trampoline
 from eventhub.hubs._variant import load_compiled
 
 #: The compiled recv/send fast path (eventhub/_net.pyx), or None.
@@ -53,6 +53,8 @@ class GreenSocket:
     ) -> None:
         if sock is None:
             sock = _socket.socket(family, type, proto, fileno)
+            if fileno is None:
+                notify_opened(sock.fileno())  # see _fresh()
         elif not isinstance(sock, _socket.socket):
             raise TypeError(f"sock must be a socket.socket, not {sock.__class__.__name__}")
         # A stdlib timeout on the wrapped socket becomes ours.
@@ -129,7 +131,7 @@ class GreenSocket:
                 self._wait(read=True)
         client = _socket.socket(sock.family, sock.type, sock.proto, fileno=fd)
         client.settimeout(None)  # like the stdlib: blocking, whatever the listener's timeout
-        return GreenSocket(sock=client), addr
+        return _fresh(client), addr
 
     def connect(self, address: Any) -> None:
         """Connect, waiting cooperatively; raises like ``socket.connect``."""
@@ -297,12 +299,23 @@ class GreenSocket:
         self.close()
 
 
+def _fresh(sock: _socket.socket) -> GreenSocket:
+    """Wrap a socket the OS has just created.
+
+    Its fd number may have belonged to a file closed behind the hub's back;
+    the hub is told, so a greenthread still waiting on the old file gets
+    IOClosed instead of colliding with the new socket's waits.
+    """
+    notify_opened(sock.fileno())
+    return GreenSocket(sock=sock)
+
+
 def socketpair(
     family: int = _socket.AF_UNIX, type: int = _socket.SOCK_STREAM, proto: int = 0
 ) -> tuple[GreenSocket, GreenSocket]:
     """A connected pair of cooperative sockets."""
     a, b = _socket.socketpair(family, type, proto)
-    return GreenSocket(sock=a), GreenSocket(sock=b)
+    return _fresh(a), _fresh(b)
 
 
 def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenSocket:
@@ -319,7 +332,7 @@ def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenS
     except BaseException:
         sock.close()
         raise
-    return GreenSocket(sock=sock)
+    return _fresh(sock)
 
 
 def connect(address: Any, timeout: float | None = None) -> GreenSocket:

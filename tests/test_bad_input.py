@@ -86,7 +86,7 @@ def test_bad_fd_is_refused_at_add_and_hub_stays_consistent(hub: Any, case: str) 
 def test_non_callable_is_refused_and_hub_stays_consistent(hub: Any, bad: str) -> None:
     a, b = socket.socketpair()
     try:
-        args = {"cb": noop, "tb": noop, "mark_as_closed": None}
+        args: dict[str, Any] = {"cb": noop, "tb": noop, "mark_as_closed": None}
         args[bad] = 42
         with pytest.raises(TypeError):
             hub.add(hub.READ, a.fileno(), args["cb"], args["tb"], args["mark_as_closed"])

@@ -31,3 +31,36 @@ def test_fd_closed_behind_the_hub_while_a_dup_lives_does_not_spin(hub: Any) -> N
     finally:
         os.close(keep_open)
         b.close()
+
+
+def test_new_socket_on_a_reused_fd_number_frees_the_old_waiter(hub: Any) -> None:
+    """An fd closed behind the hub's back and handed out again to a GreenSocket."""
+    from eventhub import net
+    from eventhub.hubs import IOClosed
+
+    a, b = socket.socketpair()
+    fd = a.detach()
+    caught: list[type[BaseException]] = []
+
+    def stale_waiter() -> None:
+        try:
+            hubs.trampoline(fd, read=True, timeout=5)
+        except IOClosed as e:
+            caught.append(type(e))
+
+    waiter = eventhub.spawn(stale_waiter)
+    eventhub.sleep(0.01)
+    os.close(fd)  # behind the hub's back: its listener on fd is stale now
+    c, d = net.socketpair()  # the lowest free numbers: fd comes back
+    try:
+        assert fd in (c.fileno(), d.fileno())
+        waiter.wait()
+        assert caught == [IOClosed]
+        mine = c if c.fileno() == fd else d
+        other = d if mine is c else c
+        other.sendall(b"hello")
+        assert mine.recv(5) == b"hello"  # no "second simultaneous read"
+    finally:
+        c.close()
+        d.close()
+        b.close()

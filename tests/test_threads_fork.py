@@ -97,7 +97,7 @@ def test_waker_is_not_a_listener(hub: Any) -> None:
 
 def test_call_threadsafe_wakes_a_blocked_wait(hub: Any) -> None:
     results: list[Any] = []
-    done = eventhub.Event()
+    done: eventhub.Event[Any] = eventhub.Event()
 
     def worker() -> None:
         time.sleep(0.2)  # the hub is blocked in wait() by now
@@ -117,7 +117,7 @@ def test_call_threadsafe_wakes_a_blocked_wait(hub: Any) -> None:
 def test_call_threadsafe_from_many_threads_runs_each_call_once_in_hub_thread(hub: Any) -> None:
     hub_thread = threading.get_ident()
     seen: list[tuple[int, int]] = []
-    all_done = eventhub.Event()
+    all_done: eventhub.Event[Any] = eventhub.Event()
     total = 8 * 50
 
     def record(worker: int, i: int) -> None:
@@ -218,7 +218,7 @@ def test_fork_child_hub_carries_on_and_parent_is_unaffected(hub: Any) -> None:
         eventhub.sleep(0.3)
         assert timer_fired == [True]
         # Cross-thread calls work in the child too.
-        done = eventhub.Event()
+        done: eventhub.Event[Any] = eventhub.Event()
         threading.Thread(target=hub.call_threadsafe, args=(done.send, 7)).start()
         assert done.wait(timeout=10) == 7
 

@@ -12,6 +12,7 @@ timer), and switching goes through greenlet's C API.  Backends (``_epoll``,
 cimport cython
 
 import collections
+import errno
 import signal
 import sys
 import time
@@ -353,6 +354,9 @@ cdef class BaseHub:
     SYSTEM_EXCEPTIONS = (KeyboardInterrupt, SystemExit)
     READ = READ
     WRITE = WRITE
+    #: Thrown into greenthreads whose fd was closed or reused; an adapter
+    #: overrides it (eventlet's green sockets catch their own class).
+    IOClosed = IOClosed
 
     def __cinit__(self, *args, **kw):
         self._py_wait = type(self).wait is not BaseHub.wait
@@ -585,7 +589,7 @@ cdef class BaseHub:
         slots = self._writers if write else self._readers
         primary = slots[fd]
         if primary is not None:
-            if self.prevent_multiple_readers:
+            if self.multiple_readers_prevented():
                 raise RuntimeError(
                     f"Second simultaneous {evtype} on fileno {fileno} detected. Unless you "
                     f"really know what you're doing, make sure that only one greenthread can "
@@ -678,6 +682,14 @@ cdef class BaseHub:
         """The OS handed out ``fileno`` again: whoever waited on the old one is told."""
         self._obsolete(fileno)
 
+    def multiple_readers_prevented(self):
+        """Whether ``add()`` refuses a second listener on one fd and direction.
+
+        Consulted only when that happens, through Python, so that an adapter's
+        override is honoured (eventlet keeps its switch in a module global).
+        """
+        return self.prevent_multiple_readers
+
     def notify_close(self, fileno):
         """``fileno`` is about to be closed: waiters on it get IOClosed, not a hang."""
         self._obsolete(fileno)
@@ -713,7 +725,7 @@ cdef class BaseHub:
         listener = self.closed.pop()
         if not listener.greenlet.dead:
             try:
-                listener.tb(IOClosed())
+                listener.tb(self.IOClosed(errno.ENOTCONN, "Operation on closed file"))
             except BaseException as e:
                 if isinstance(e, self.SYSTEM_EXCEPTIONS):
                     raise

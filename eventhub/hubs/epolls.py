@@ -13,7 +13,7 @@ from typing import Any, Callable
 from eventhub.hubs._variant import load_compiled, variant_of
 from eventhub.hubs.hub import READ, WRITE, BaseHub
 
-_EPOLL = getattr(select, "epoll", None)
+_EPOLL: Any = getattr(select, "epoll", None)  # None off Linux
 READ_MASK = getattr(select, "EPOLLIN", 1) | getattr(select, "EPOLLPRI", 2)
 WRITE_MASK = getattr(select, "EPOLLOUT", 4)
 ERROR_MASK = getattr(select, "EPOLLERR", 8) | getattr(select, "EPOLLHUP", 16)

@@ -11,6 +11,7 @@ exactly this behaviour; the contract tests run against both.
 from __future__ import annotations
 
 import collections
+import errno
 import heapq
 import itertools
 import math
@@ -137,6 +138,10 @@ class BaseHub:
     SYSTEM_EXCEPTIONS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
     READ = READ
     WRITE = WRITE
+    #: The exception class thrown into greenthreads whose fd was closed or
+    #: reused; called as ``IOClosed(errno.ENOTCONN, "Operation on closed file")``.
+    #: An adapter overrides it (eventlet's green sockets catch their own class).
+    IOClosed: type[BaseException] = IOClosed
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.listeners: dict[str, dict[int, FdListener]] = {READ: {}, WRITE: {}}
@@ -245,7 +250,7 @@ class BaseHub:
         listener = self.lclass(evtype, fileno, cb, tb, mark_as_closed)
         bucket = self.listeners[evtype]
         if fileno in bucket:
-            if self.prevent_multiple_readers:
+            if self.multiple_readers_prevented():
                 raise RuntimeError(
                     f"Second simultaneous {evtype} on fileno {fileno} detected. Unless you "
                     f"really know what you're doing, make sure that only one greenthread can "
@@ -340,7 +345,7 @@ class BaseHub:
         listener = self.closed.pop()
         if not listener.greenlet.dead:
             try:
-                listener.tb(IOClosed())
+                listener.tb(self.IOClosed(errno.ENOTCONN, "Operation on closed file"))
             except self.SYSTEM_EXCEPTIONS:
                 raise
             except BaseException:
@@ -350,6 +355,14 @@ class BaseHub:
 
     def _update_interest(self, fileno: int) -> None:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
+
+    def multiple_readers_prevented(self) -> bool:
+        """Whether ``add()`` refuses a second listener on one fd and direction.
+
+        Consulted only when that happens; an adapter overrides it to follow
+        its framework's own switch (eventlet keeps a module global).
+        """
+        return self.prevent_multiple_readers
 
     def get_readers(self) -> list[FdListener]:
         waker = self._waker_listener

@@ -15,6 +15,11 @@ from eventhub.hubs.poll import check_open
 #: select()'s fd_set holds descriptors 0 .. FD_SETSIZE-1 (1024 on Linux).
 FD_SETSIZE = 1024
 
+#: Bound at import, like epoll and poll in their hubs: monkey-patching done
+#: later (eventlet.monkey_patch() replaces ``select.select`` with a green
+#: version that would trampoline on this very hub) must not reach the loop.
+_SELECT = select.select
+
 
 def is_available() -> bool:
     """select() exists everywhere Python runs."""
@@ -43,7 +48,7 @@ class PureHub(BaseHub):
         rlist = list(readers)
         wlist = list(writers)
         try:
-            r, w, x = select.select(rlist, wlist, rlist + wlist, seconds)
+            r, w, x = _SELECT(rlist, wlist, rlist + wlist, seconds)
         except OSError:
             # EBADF: an fd was closed while watched. Wake its waiters; their
             # own syscall then reports the error where it can be handled.
