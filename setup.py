@@ -5,6 +5,11 @@ Environment:
   EVENTHUB_REQUIRE_EXTENSIONS=1  a failed extension build is an error (CI).
 Otherwise a failed build (no compiler, no Cython) leaves the pure-Python hubs
 and prints one warning line.
+
+The pyevent hub (eventhub.hubs._libevent) links against the libevent 2.1
+runtime library, libevent_core-2.1.so.7 (Debian: libevent-core-2.1-7), by its
+versioned name: no libevent headers are needed.  Without that library the
+extension is skipped (named in the warning line), and pyevent is unavailable.
 """
 
 from __future__ import annotations
@@ -41,10 +46,40 @@ MODULES = {
     "eventhub.hubs._epoll": ["eventhub/hubs/_epoll.pyx"],
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
+    "eventhub.hubs._libevent": ["eventhub/hubs/_libevent.pyx"],
     "eventhub._net": ["eventhub/_net.pyx"],
     "eventhub._timeout": ["eventhub/_timeout.pyx"],
     "eventhub._greenthread": ["eventhub/_greenthread.pyx"],
 }
+
+#: extension name -> (shared library it links against, how to get it).
+NEEDS_LIBRARY = {
+    "eventhub.hubs._libevent": ("event_core-2.1", "Debian: apt-get install libevent-core-2.1-7"),
+}
+
+
+#: Extensions left out because a library they link against is missing (with why).
+SKIPPED: list[str] = []
+
+
+def _find_library(name: str) -> tuple[str, str | None] | None:
+    """(versioned file name, folder or None if on the linker's path) of ``lib<name>``, or None.
+
+    Asks ldconfig's cache (ctypes), then looks in the usual library folders.
+    """
+    import glob
+    import sysconfig
+    from ctypes.util import find_library
+
+    found = find_library(name)
+    if found and found.startswith(f"lib{name}.so"):
+        return found, None
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for folder in (f"/usr/lib/{multiarch}", f"/lib/{multiarch}", "/usr/lib64", "/usr/lib", "/usr/local/lib"):
+        matches = sorted(glob.glob(os.path.join(folder, f"lib{name}.so.*")))
+        if matches:
+            return os.path.basename(matches[0]), folder
+    return None
 
 
 def _warn(message: str, fallback: str = "installing the pure-Python hubs only") -> None:
@@ -63,8 +98,12 @@ class OptionalBuildExt(build_ext):
                 raise
             _warn(f"could not build the C extensions ({type(e).__name__}: {e})")
             return
-        if self.failed:
-            _warn(f"could not compile {', '.join(self.failed)}", "their pure-Python twins are used")
+        not_built = self.failed + SKIPPED
+        if not_built:
+            _warn(
+                f"could not build {', '.join(not_built)}",
+                "their pure-Python twins are used (pyevent has none: it is unavailable)",
+            )
 
     def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
         try:
@@ -99,7 +138,21 @@ def extensions() -> list:  # type: ignore[type-arg]
         _warn(f"Cython or greenlet is missing ({e})")
         return []
     include = [os.path.dirname(greenlet.__file__)]
-    exts = [Extension(name, sources, include_dirs=include) for name, sources in MODULES.items()]
+    exts = []
+    for name, sources in MODULES.items():
+        link_args = []
+        if name in NEEDS_LIBRARY:
+            library, how = NEEDS_LIBRARY[name]
+            found = _find_library(library)
+            if found is None:
+                SKIPPED.append(f"{name} (lib{library} not found; {how})")
+                continue
+            soname, folder = found
+            # The runtime library by its versioned name: no -dev package needed.
+            link_args = ([f"-L{folder}"] if folder else []) + [f"-l:{soname}"]
+        exts.append(Extension(name, sources, include_dirs=include, extra_link_args=link_args))
+    if SKIPPED and REQUIRE_EXTENSIONS:
+        raise SystemExit(f"eventhub: cannot build {', '.join(SKIPPED)}")
     try:
         built = cythonize(exts, compiler_directives=DIRECTIVES, include_path=["."])
     except Exception as e:

@@ -1,9 +1,10 @@
 """The hub fixture: every contract test runs on every (backend x variant).
 
 A parameter exists for each backend's pure variant and, when it was built,
-its compiled variant (marked ``compiled``).  A backend not available on this
-system has no parameter; ``test_variants.py`` checks that the ones that
-should exist do.
+its compiled variant (marked ``compiled``).  pyevent has no pure variant
+(libevent is a C library: its ``PureHub`` is None), so it contributes only
+``pyevent-compiled``.  A backend not available on this system has no
+parameter; ``test_variants.py`` checks that the ones that should exist do.
 """
 
 from __future__ import annotations

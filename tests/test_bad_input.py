@@ -100,7 +100,8 @@ def test_non_callable_is_refused_and_hub_stays_consistent(hub: Any, bad: str) ->
 
 
 def test_regular_file_on_epoll_is_refused_and_hub_stays_consistent(hub: Any, hub_spec: tuple[str, str, Any]) -> None:
-    if hub_spec[0] != "epolls":
+    # pyevent runs on libevent's epoll backend on Linux: it refuses them too.
+    if hub_spec[0] != "epolls" and getattr(hub, "method", None) != "epoll":
         pytest.skip("only epoll refuses regular files (poll/select call them always ready)")
     with tempfile.TemporaryFile() as f:
         for _ in range(3):  # refused every time, never half-registered

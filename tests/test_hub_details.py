@@ -105,7 +105,8 @@ def test_huge_fd_numbers_are_refused_without_growing(hub: Any) -> None:
 
 def test_regular_file_fd(hub: Any, tmp_path: Any, hub_spec: Any) -> None:
     with open(tmp_path / "f", "wb") as f:
-        if hub_spec[0] == "epolls":
+        # pyevent runs on libevent's epoll backend on Linux: it refuses them too.
+        if hub_spec[0] == "epolls" or getattr(hub, "method", None) == "epoll":
             with pytest.raises(OSError):  # EPERM: epoll refuses regular files
                 hub.add(hub.READ, f, _noop, _noop, None)
             assert hub.get_readers() == []

@@ -12,7 +12,11 @@ from conftest import RunPython
 from eventhub import hubs
 from eventhub.hubs import _variant
 
+#: Backends with a compiled and a pure-Python variant -> their extension.
 COMPILED_BACKENDS = {"epolls": "_epoll", "poll": "_poll", "selects": "_select"}
+#: Backends that exist only compiled (pyevent: libevent is a C library, so
+#: there is no pure-Python twin) -> their extension.
+COMPILED_ONLY_BACKENDS = {"pyevent": "_libevent"}
 
 
 def _required() -> bool:
@@ -33,12 +37,32 @@ def test_compiled_is_the_default_when_built(name: str) -> None:
         assert hubs.hub_variant(module.PureHub) == "pure"
 
 
+@pytest.mark.parametrize("name", sorted(COMPILED_ONLY_BACKENDS))
+def test_compiled_only_backend_has_no_pure_variant(name: str) -> None:
+    module = importlib.import_module(f"eventhub.hubs.{name}")
+    assert module.PureHub is None
+    assert module.Hub is module.CompiledHub
+    assert module.is_available() is (module.CompiledHub is not None)
+    assert module.VARIANT == ("compiled" if module.CompiledHub is not None else "unavailable")
+
+
 @pytest.mark.skipif(not _required(), reason="EVENTHUB_REQUIRE_EXTENSIONS is not set")
-@pytest.mark.parametrize("name", sorted(COMPILED_BACKENDS))
+@pytest.mark.parametrize("name", sorted({**COMPILED_BACKENDS, **COMPILED_ONLY_BACKENDS}))
 def test_required_extensions_exist(name: str) -> None:
     assert not _variant.NO_EXTENSIONS, "EVENTHUB_REQUIRE_EXTENSIONS and EVENTHUB_NO_EXTENSIONS are both set"
-    importlib.import_module(f"eventhub.hubs.{COMPILED_BACKENDS[name]}")  # ImportError fails the test
-    assert importlib.import_module(f"eventhub.hubs.{name}").CompiledHub is not None
+    extension = {**COMPILED_BACKENDS, **COMPILED_ONLY_BACKENDS}[name]
+    importlib.import_module(f"eventhub.hubs.{extension}")  # ImportError fails the test
+    module = importlib.import_module(f"eventhub.hubs.{name}")
+    assert module.CompiledHub is not None
+    assert module.is_available()
+
+
+@pytest.mark.skipif(not _required(), reason="EVENTHUB_REQUIRE_EXTENSIONS is not set")
+def test_required_pyevent_is_in_the_contract_suite() -> None:
+    """CI runs the contract suite on pyevent: the hub fixture has its parameter."""
+    from conftest import HUB_PARAMS
+
+    assert "pyevent-compiled" in {p.id for p in HUB_PARAMS}
 
 
 def test_default_variant_flag_matches_chosen_hub() -> None:

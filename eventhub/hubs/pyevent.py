@@ -1,14 +1,22 @@
-"""The pyevent hub: libevent 2.x's ``event_base``, opt-in only.
+"""The pyevent hub: libevent 2.1's ``event_base``, opt-in only.
 
 Never chosen by default; select it with ``use_hub("pyevent")`` or
-``EVENTHUB_HUB=pyevent``.
+``EVENTHUB_HUB=pyevent``.  There is only a compiled variant (libevent is a C
+library): ``PureHub`` is None, and without the ``_libevent`` extension (built
+when libevent 2.1's runtime library, ``libevent_core-2.1.so.7``, is present)
+the hub is unavailable.
 """
 
 from __future__ import annotations
 
+from ctypes.util import find_library
 from typing import Any
 
 from eventhub.hubs._variant import NO_EXTENSIONS, load_compiled, variant_of
+
+#: The shared library the extension links against, and how to get it.
+LIBRARY = "libevent_core-2.1.so.7"
+INSTALL_HINT = "Debian/Ubuntu: apt-get install libevent-core-2.1-7"
 
 _compiled: Any = load_compiled("_libevent")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
@@ -24,9 +32,13 @@ def is_available() -> bool:
 def _why_unavailable() -> str:
     if NO_EXTENSIONS:
         return "EVENTHUB_NO_EXTENSIONS is set and pyevent exists only compiled"
+    if find_library("event_core-2.1") is None:
+        return f"libevent 2.1 was not found ({LIBRARY}); install it ({INSTALL_HINT}), then reinstall eventhub"
     return (
-        "the libevent extension was not built or libevent 2.1 was not found; "
-        "install it (Debian: apt-get install libevent-2.1-7) and reinstall eventhub"
+        f"the libevent extension (eventhub.hubs._libevent) was not built or does not import; "
+        f"libevent 2.1 is present: reinstall eventhub with a C compiler and Cython ({INSTALL_HINT})"
     )
-#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
+
+
+#: Which variant ``Hub`` is: "compiled" or "unavailable" (there is no pure one).
 VARIANT: str = variant_of(Hub)
