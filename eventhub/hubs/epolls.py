@@ -40,11 +40,7 @@ class PureHub(BaseHub):
         self._unwanted: set[int] = set()  # fds reported with no listener last poll
 
     def _update_interest(self, fileno: int) -> None:
-        mask = 0
-        if fileno in self.listeners[READ]:
-            mask |= READ_MASK
-        if fileno in self.listeners[WRITE]:
-            mask |= WRITE_MASK
+        mask = self._interest_mask(fileno, READ_MASK, WRITE_MASK)
         # Popped first: if a syscall below fails, the record says "not
         # registered" and the next change registers afresh.
         old = self._registered.pop(fileno, 0)

@@ -356,6 +356,13 @@ class BaseHub:
     def _update_interest(self, fileno: int) -> None:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
 
+    def _interest_mask(self, fileno: int, read_mask: int, write_mask: int) -> int:
+        """The poller mask ``fileno``'s listeners need, from the backend's bits."""
+        mask = read_mask if fileno in self.listeners[READ] else 0
+        if fileno in self.listeners[WRITE]:
+            mask |= write_mask
+        return mask
+
     def multiple_readers_prevented(self) -> bool:
         """Whether ``add()`` refuses a second listener on one fd and direction.
 

@@ -56,11 +56,7 @@ class PureHub(BaseHub):
         self._registered: dict[int, int] = {}
 
     def _update_interest(self, fileno: int) -> None:
-        mask = 0
-        if fileno in self.listeners[READ]:
-            mask |= READ_MASK
-        if fileno in self.listeners[WRITE]:
-            mask |= WRITE_MASK
+        mask = self._interest_mask(fileno, READ_MASK, WRITE_MASK)
         old = self._registered.pop(fileno, 0)
         if mask == old:
             if mask:
