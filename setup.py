@@ -43,6 +43,7 @@ DIRECTIVES = {
 #: extension name -> sources; all share the C declarations in eventhub/includes.
 MODULES = {
     "eventhub.hubs._core": ["eventhub/hubs/_core.pyx"],
+    "eventhub.hubs._stackcache": ["eventhub/hubs/_stackcache.pyx"],
     "eventhub.hubs._epoll": ["eventhub/hubs/_epoll.pyx"],
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],

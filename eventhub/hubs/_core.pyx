@@ -52,6 +52,7 @@ from eventhub.includes.posix cimport (
     timespec,
 )
 
+from eventhub.hubs cimport _stackcache
 from eventhub.hubs.errors import HubDestroyed, IOClosed
 from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler, root_greenlet
 from eventhub.hubs.hub import as_delay as _as_delay_slow
@@ -371,6 +372,8 @@ cdef class BaseHub:
         self._calls = collections.deque()
         self._heap = NULL
         self._next = NULL
+        # Greenthreads started from now on reuse frame-stack chunks.
+        _stackcache.install()
 
     def __init__(self, clock=None):
         self.clock = clock
