@@ -184,3 +184,10 @@ cdef class BaseHub:
     cdef object _waker                 # waker.Waker once the loop ran, else None
     cdef object _waker_listener        # its FdListener (hidden from get_readers)
     cdef object _calls                 # deque of (fn, args) from call_threadsafe()
+
+    # -- the listener table in C (appended) --------------------------------------
+    cdef bint _py_io                   # a Python subclass overrides add/remove/switch
+    # add() and remove() in C; _trampoline uses them unless overridden.
+    cdef object _add(self, object evtype, object fileno, object cb, object tb, object mark_as_closed)
+    cdef int _remove(self, object listener) except -1
+    cdef bint _overridden(self, str name) noexcept

@@ -19,6 +19,7 @@ import time
 import traceback
 
 import greenlet as _greenlet_mod
+from socket import socket as _socket_type
 
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.list cimport PyList_GET_ITEM
@@ -29,7 +30,7 @@ from libc.string cimport memset
 
 cdef extern from "Python.h":
     PyObject **_PyObject_GetDictPtr(PyObject *obj)
-    PyObject *PyDict_GetItemString(object d, const char *key)  # borrowed, no error
+    PyObject *PyDict_GetItem(object d, object key)  # borrowed, no error
 
 from eventhub.includes.greenlet cimport (
     getcurrent,
@@ -92,6 +93,10 @@ cdef inline double _as_delay(object seconds) except? -1.0:
 cdef inline object _as_fileno(object fd):
     if type(fd) is int and 0 <= fd <= INT_MAX:
         return fd
+    if type(fd) is _socket_type:  # what eventhub.net waits on: skip the Python-level helper
+        number = fd.fileno()
+        if type(number) is int and 0 <= number <= INT_MAX:
+            return number
     return _as_fileno_slow(fd)  # the reference's checks and error messages
 
 
@@ -362,6 +367,8 @@ cdef class BaseHub:
     def __cinit__(self, *args, **kw):
         self._py_wait = type(self).wait is not BaseHub.wait
         self._py_timer_canceled = type(self).timer_canceled is not BaseHub.timer_canceled
+        cls = type(self)
+        self._py_io = cls.add is not BaseHub.add or cls.remove is not BaseHub.remove or cls.switch is not BaseHub.switch
         self._readers = []
         self._writers = []
         self._fdstate = NULL
@@ -548,6 +555,9 @@ cdef class BaseHub:
         Raises ``ValueError``/``TypeError``/``OSError`` for a bad fd or
         callback, and then leaves no trace of the listener behind.
         """
+        return self._add(evtype, fileno, cb, tb, mark_as_closed)
+
+    cdef object _add(self, object evtype, object fileno, object cb, object tb, object mark_as_closed):
         cdef FdListener listener
         cdef bint write
         cdef int fd
@@ -623,6 +633,9 @@ cdef class BaseHub:
 
     def remove(self, listener):
         """Stop a listener; a queued secondary takes its place. No-op if spent."""
+        self._remove(listener)
+
+    cdef int _remove(self, object listener) except -1:
         cdef FdListener lst
         cdef FdListener promoted
         cdef list slots
@@ -632,11 +645,11 @@ cdef class BaseHub:
             raise TypeError(f"not a listener of this hub: {listener!r}")
         lst = <FdListener>listener
         if lst.spent:
-            return
+            return 0
         lst.spent = True
         fd = lst._fd
         if fd < 0 or fd >= self._nslots:
-            return
+            return 0
         slots = self._writers if lst._write else self._readers
         queued = self._queued_w if lst._write else self._queued_r
         if slots[fd] is lst:
@@ -648,7 +661,7 @@ cdef class BaseHub:
                     slots[fd] = promoted
                     if not queue:
                         del queued[fd]
-                    return
+                    return 0
             slots[fd] = None
             try:
                 self._update_interest(fd)
@@ -660,6 +673,7 @@ cdef class BaseHub:
                 queue.remove(lst)
                 if not queue:
                     del queued[fd]
+        return 0
 
     cdef int _obsolete(self, object fileno) except -1:
         cdef int fd
@@ -763,24 +777,35 @@ cdef class BaseHub:
     cdef object _trampoline(self, object fileno, bint write, object timeout,
                             object timeout_exc, object mark_as_closed, object owner):
         cdef Timer timer = None
+        cdef bint py_io
         current = getcurrent()
         if self.greenlet is current:
             raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
+        # add/remove/switch overridden by a Python subclass or an instance
+        # attribute are honoured, as the reference trampoline calls them.
+        py_io = self._py_io or self._overridden("add") or self._overridden("remove") or self._overridden("switch")
         if timeout is not None:
             timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
         try:
             self._io_owner = owner
             try:
-                listener = self.add(WRITE if write else READ, fileno, current.switch, current.throw, mark_as_closed)
+                evtype = WRITE if write else READ
+                if py_io:
+                    listener = self.add(evtype, fileno, current.switch, current.throw, mark_as_closed)
+                else:
+                    listener = self._add(evtype, fileno, current.switch, current.throw, mark_as_closed)
             finally:
                 self._io_owner = None
             try:
-                return self.switch()
+                return self.switch() if py_io else self._switch()
             finally:
-                self.remove(listener)
+                if py_io:
+                    self.remove(listener)
+                else:
+                    self._remove(listener)
         finally:
             if timer is not None:
-                timer.cancel()
+                timer._cancel()
 
     # -- hooks (backends override) ---------------------------------------------
 
@@ -1056,12 +1081,15 @@ cdef class BaseHub:
         """Wait up to ``seconds`` for I/O and dispatch it (backends implement)."""
         self._wait(seconds)
 
+    cdef bint _overridden(self, str name) noexcept:
+        """An instance attribute replaces the method ``name`` (an interned literal: its hash is cached)."""
+        cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
+        return dictptr != NULL and dictptr[0] != NULL and PyDict_GetItem(<object>dictptr[0], name) != NULL
+
     cdef int _loop_wait(self, double seconds) except -1:
         # A Python subclass or an instance attribute may override wait();
         # honour it as the pure loop (which calls self.wait) would.
-        cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
-        if self._py_wait or (dictptr != NULL and dictptr[0] != NULL
-                             and PyDict_GetItemString(<object>dictptr[0], "wait") != NULL):
+        if self._py_wait or self._overridden("wait"):
             self.wait(seconds)
             return 0
         return self._wait(seconds)
