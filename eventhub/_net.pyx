@@ -6,7 +6,9 @@ usual ``EAGAIN`` is an errno, not a ``BlockingIOError`` raised and caught,
 and they wait with the compiled hub's trampoline.  Results and errors match
 the socket module's (OSError subclasses from errno); waiting behaves as
 ``GreenSocket._wait`` (timeouts, ``BlockingIOError`` at timeout 0, EBADF for
-a closed socket or one closed while waiting).
+a closed socket or one closed while waiting).  Like ``net.py``, a plain
+read on a stream socket that the last read ran dry waits for readiness
+before reading (see the ``eventhub.net`` docstring).
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
@@ -19,11 +21,18 @@ from eventhub.includes.posix cimport EAGAIN, EBADF, EINTR, EWOULDBLOCK, errno
 
 import errno as _errno
 
-from eventhub.hubs import IOClosed, get_hub
+from eventhub import hubs as _hubs
+from eventhub.hubs import IOClosed
+
+# The hubs package's per-thread state: reading its `hub` directly skips a
+# Python-level get_hub() call per wait; get_hub() still creates it.
+cdef object _local = _hubs._local
+cdef object _get_hub = _hubs.get_hub
 
 cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_recv "recv"(int fd, void *buf, size_t n, int flags)
     ssize_t c_send "send"(int fd, const void *buf, size_t n, int flags)
+    int MSG_DONTWAIT
 
 cdef extern from "Python.h":
     PyObject *PyBytes_FromStringAndSize(const char *v, Py_ssize_t n) except NULL
@@ -31,16 +40,18 @@ cdef extern from "Python.h":
     int _PyBytes_Resize(PyObject **o, Py_ssize_t n) except -1
 
 
-cdef int _wait(object gsock, bint write) except -1:
-    """GreenSocket._wait(read=not write), with the compiled trampoline."""
+cdef int _wait(object gsock, bint write, int flags) except -1:
+    """GreenSocket._wait(not write, flags), with the compiled trampoline."""
     timeout = gsock._timeout
-    if timeout == 0.0:
+    if timeout == 0.0 or flags & MSG_DONTWAIT:
         raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
     if gsock._closed:
         raise OSError(_errno.EBADF, "Bad file descriptor")
-    hub = get_hub()
+    hub = getattr(_local, "hub", None)
+    if hub is None:
+        hub = _get_hub()
     if not isinstance(hub, BaseHub):
-        gsock._wait(not write)
+        gsock._wait(not write, flags)
         return 0
     try:
         sock = gsock._sock
@@ -48,6 +59,21 @@ cdef int _wait(object gsock, bint write) except -1:
             sock, write, timeout, None if timeout is None else TimeoutError("timed out"), None, sock)
     except IOClosed:
         raise OSError(_errno.EBADF, "Bad file descriptor (closed while waiting)") from None
+    return 0
+
+
+cdef int _wait_if_dry(object gsock, int flags) except -1:
+    """GreenSocket._wait_if_dry."""
+    if gsock._ran_dry and flags == 0 and gsock._timeout != 0.0:
+        _wait(gsock, False, flags)
+    return 0
+
+
+cdef int _note_read(object gsock, ssize_t count, Py_ssize_t asked, bint found_empty, int flags) except -1:
+    """GreenSocket._note_read, writing the attribute only when it changes."""
+    cdef bint dry = flags == 0 and count > 0 and (found_empty or count < asked) and gsock._stream
+    if dry != <bint>gsock._ran_dry:
+        gsock._ran_dry = dry
     return 0
 
 
@@ -67,9 +93,12 @@ def recv(gsock, Py_ssize_t bufsize, int flags=0):
     cdef PyObject *buf
     cdef ssize_t n
     cdef int err
+    cdef bint found_empty = False
     if bufsize < 0:
         raise ValueError("negative buffersize in recv")
     sock = gsock._sock
+    if bufsize > 0:
+        _wait_if_dry(gsock, flags)
     while True:
         buf = PyBytes_FromStringAndSize(NULL, bufsize)
         n = c_recv(sock.fileno(), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
@@ -78,13 +107,15 @@ def recv(gsock, Py_ssize_t bufsize, int flags=0):
                 _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
             result = <object>buf
             Py_DECREF(result)
+            _note_read(gsock, n, bufsize, found_empty, flags)
             return result
         err = errno
         Py_DECREF(<object>buf)
         if err == EINTR:
             PyErr_CheckSignals()
         elif _would_block(err):
-            _wait(gsock, False)
+            found_empty = True
+            _wait(gsock, False, flags)
         else:
             _raise_errno(err)
 
@@ -94,6 +125,7 @@ def recv_into(gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
     cdef Py_buffer view
     cdef ssize_t n
     cdef int err
+    cdef bint found_empty = False
     if nbytes < 0:
         raise ValueError("negative buffersize in recv_into")
     try:
@@ -108,15 +140,19 @@ def recv_into(gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
         elif view.len < nbytes:
             raise ValueError("buffer too small for requested bytes")
         sock = gsock._sock
+        if nbytes > 0:
+            _wait_if_dry(gsock, flags)
         while True:
             n = c_recv(sock.fileno(), view.buf, <size_t>nbytes, flags)
             if n >= 0:
+                _note_read(gsock, n, nbytes, found_empty, flags)
                 return n
             err = errno
             if err == EINTR:
                 PyErr_CheckSignals()
             elif _would_block(err):
-                _wait(gsock, False)
+                found_empty = True
+                _wait(gsock, False, flags)
             else:
                 _raise_errno(err)
     finally:
@@ -139,7 +175,7 @@ def send(gsock, data, int flags=0):
             if err == EINTR:
                 PyErr_CheckSignals()
             elif _would_block(err):
-                _wait(gsock, True)
+                _wait(gsock, True, flags)
             else:
                 _raise_errno(err)
     finally:
@@ -152,7 +188,8 @@ def sendall(gsock, data, int flags=0):
     cdef ssize_t n
     cdef Py_ssize_t sent = 0
     cdef int err
-    data = memoryview(data).cast("B")  # the same checks (and errors) as net.py
+    if type(data) is not bytes:
+        data = memoryview(data).cast("B")  # the same checks (and errors) as net.py
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
         sock = gsock._sock
@@ -165,7 +202,7 @@ def sendall(gsock, data, int flags=0):
             if err == EINTR:
                 PyErr_CheckSignals()
             elif _would_block(err):
-                _wait(gsock, True)
+                _wait(gsock, True, flags)
             else:
                 _raise_errno(err)
     finally:

@@ -3,6 +3,15 @@
 Each blocking call tries the non-blocking syscall first and, on
 ``EAGAIN``, waits for readiness with ``trampoline`` so other greenthreads
 run meanwhile.  Timeouts raise ``TimeoutError`` like the stdlib.
+
+One exception saves a syscall per message in request/response traffic:
+when a stream socket's last ``recv`` ran it dry (it returned less than it
+asked for, or found nothing and had to wait), the next blocking ``recv``
+waits for readiness first instead of trying a read that would most likely
+fail.  Readiness is level-triggered, so if data did arrive meanwhile the
+wait returns at once: a wrong guess costs one trip through the hub, never
+a lost wake-up, and a read after such a wait that fills its buffer is no
+evidence of dryness, so streaming data goes back to reading first.
 """
 
 from __future__ import annotations
@@ -13,13 +22,14 @@ import io
 import os
 import socket as _socket
 from types import TracebackType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from eventhub.greenthread import GreenThread, spawn
 from eventhub.hubs import IOClosed, notify_close, notify_opened, trampoline
 from eventhub.hubs._variant import load_compiled
 
-#: The compiled recv/send fast path (eventhub/_net.pyx), or None.
+#: The compiled recv/send fast path (eventhub/_net.pyx), or None.  When
+#: built, its functions are GreenSocket's methods of the same names.
 _fast: Any = load_compiled("_net", package="eventhub")
 
 __all__ = ["GreenSocket", "StopServe", "connect", "listen", "serve", "socketpair"]
@@ -33,6 +43,17 @@ class StopServe(Exception):
 
 def _timed_out() -> TimeoutError:
     return TimeoutError("timed out")
+
+
+def _recv_into_size(buffer: Any, nbytes: int) -> int:
+    """The bytes ``recv_into(buffer, nbytes)`` asks for, or -1 if the socket module will refuse the arguments."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        return -1
+    if view.readonly or not view.c_contiguous or nbytes < 0 or nbytes > view.nbytes:
+        return -1
+    return nbytes or view.nbytes
 
 
 class GreenSocket:
@@ -63,12 +84,26 @@ class GreenSocket:
         self._sock = sock
         self._io_refs = 0
         self._closed = False
+        self._stream = sock.type == _socket.SOCK_STREAM
+        # The last plain recv on this stream ran it dry (see the module
+        # docstring): the next one waits for readiness before reading.
+        self._ran_dry = False
 
     # -- plumbing -------------------------------------------------------------
 
-    def _wait(self, read: bool) -> None:
+    def _wait_if_dry(self, flags: int) -> None:
+        """Before a plain blocking read: wait for data if the last read ran the socket dry."""
+        if self._ran_dry and not flags and self._timeout != 0.0:
+            self._wait(read=True)
+
+    def _note_read(self, count: int, asked: int, found_empty: bool, flags: int) -> None:
+        """Remember whether this read ran the socket dry: it found it empty or left it so."""
+        self._ran_dry = self._stream and not flags and count > 0 and (found_empty or count < asked)
+
+    def _wait(self, read: bool, flags: int = 0) -> None:
+        """Park until readable (``read``) or writable; raise at timeout 0 or with MSG_DONTWAIT."""
         timeout = self._timeout
-        if timeout == 0.0:
+        if timeout == 0.0 or flags & _socket.MSG_DONTWAIT:
             raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
         if self._closed:
             raise OSError(errno.EBADF, "Bad file descriptor")
@@ -92,9 +127,10 @@ class GreenSocket:
     def proto(self) -> int:
         return self._sock.proto
 
-    def __getattr__(self, name: str) -> Any:
-        # Non-blocking socket methods (setsockopt, getpeername, bind, ...) pass through.
-        return getattr(self._sock, name)
+    if TYPE_CHECKING:
+        # At run time these are the forwarding methods made below the class
+        # (a real __getattr__ would slow every attribute lookup on the socket).
+        def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
         return f"<GreenSocket {self._sock!r}>"
@@ -110,6 +146,11 @@ class GreenSocket:
         self._timeout = timeout
 
     def gettimeout(self) -> float | None:
+        return self._timeout
+
+    @property
+    def timeout(self) -> float | None:
+        """The timeout, as ``gettimeout()`` returns it."""
         return self._timeout
 
     def setblocking(self, flag: bool) -> None:
@@ -155,53 +196,59 @@ class GreenSocket:
     # -- receiving --------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        if _fast is not None:
-            return _fast.recv(self, bufsize, flags)  # type: ignore[no-any-return]
+        if bufsize > 0:  # nothing to wait for in recv(0); a bad size raises below
+            self._wait_if_dry(flags)
+        found_empty = False
         while True:
             try:
-                return self._sock.recv(bufsize, flags)
+                data = self._sock.recv(bufsize, flags)
             except BlockingIOError:
-                self._wait(read=True)
+                found_empty = True
+                self._wait(True, flags)
+            else:
+                self._note_read(len(data), bufsize, found_empty, flags)
+                return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        if _fast is not None:
-            return _fast.recv_into(self, buffer, nbytes, flags)  # type: ignore[no-any-return]
+        asked = _recv_into_size(buffer, nbytes)
+        if asked > 0:  # bad arguments go straight to the socket module's errors
+            self._wait_if_dry(flags)
+        found_empty = False
         while True:
             try:
-                return self._sock.recv_into(buffer, nbytes, flags)
+                count = self._sock.recv_into(buffer, nbytes, flags)
             except BlockingIOError:
-                self._wait(read=True)
+                found_empty = True
+                self._wait(True, flags)
+            else:
+                self._note_read(count, asked, found_empty, flags)
+                return count
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
         while True:
             try:
                 return self._sock.recvfrom(bufsize, flags)
             except BlockingIOError:
-                self._wait(read=True)
+                self._wait(True, flags)
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, Any]:
         while True:
             try:
                 return self._sock.recvfrom_into(buffer, nbytes, flags)
             except BlockingIOError:
-                self._wait(read=True)
+                self._wait(True, flags)
 
     # -- sending ----------------------------------------------------------------
 
     def send(self, data: Any, flags: int = 0) -> int:
-        if _fast is not None:
-            return _fast.send(self, data, flags)  # type: ignore[no-any-return]
         while True:
             try:
                 return self._sock.send(data, flags)
             except BlockingIOError:
-                self._wait(read=False)
+                self._wait(False, flags)
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         """Send everything; a peer that goes away raises (BrokenPipeError, ...)."""
-        if _fast is not None:
-            _fast.sendall(self, data, flags)
-            return
         view = memoryview(data).cast("B")
         sent = 0
         total = len(view)
@@ -210,15 +257,16 @@ class GreenSocket:
             try:
                 sent += sock.send(view[sent:], flags)
             except BlockingIOError:
-                self._wait(read=False)
+                self._wait(False, flags)
 
     def sendto(self, data: Any, *args: Any) -> int:
         """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
+        flags = args[0] if len(args) == 2 else 0
         while True:
             try:
                 return self._sock.sendto(data, *args)
             except BlockingIOError:
-                self._wait(read=False)
+                self._wait(False, flags)
 
     # -- closing ----------------------------------------------------------------
 
@@ -297,6 +345,32 @@ class GreenSocket:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _forwarder(name: str) -> Callable[..., Any]:
+    def forward(self: GreenSocket, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._sock, name)(*args, **kwargs)
+
+    forward.__name__ = forward.__qualname__ = name
+    forward.__doc__ = f"``socket.{name}()`` of the wrapped socket, as is (it does not wait)."
+    return forward
+
+
+# Non-blocking socket methods (setsockopt, getpeername, bind, ...) pass through.
+for _name in dir(_socket.socket):
+    if not _name.startswith("_") and not hasattr(GreenSocket, _name) and callable(getattr(_socket.socket, _name)):
+        setattr(GreenSocket, _name, _forwarder(_name))
+
+
+#: The pure-Python methods the compiled fast path replaces, by name.
+PURE_METHODS: dict[str, Callable[..., Any]] = {
+    name: GreenSocket.__dict__[name] for name in ("recv", "recv_into", "send", "sendall")
+}
+if _fast is not None:
+    # Compiled functions bind like methods: a call goes straight to C,
+    # with no Python frame in between.
+    for _name in PURE_METHODS:
+        setattr(GreenSocket, _name, getattr(_fast, _name))
 
 
 def _fresh(sock: _socket.socket) -> GreenSocket:

@@ -19,6 +19,8 @@ NET_PATHS = ["pure"] + (["compiled"] if net._fast is not None else [])
 def net_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "pure":
         monkeypatch.setattr(net, "_fast", None)
+        for name, method in net.PURE_METHODS.items():
+            monkeypatch.setattr(GreenSocket, name, method)
     return str(request.param)
 
 
@@ -177,3 +179,101 @@ def test_same_socket_waits_repeatedly(hub: Any, net_path: str) -> None:
     finally:
         ga.close()
         b.close()
+
+
+# -- a short read means "drained": the next plain recv waits before reading ------
+
+
+def test_which_reads_run_a_stream_dry(gpair: Any) -> None:
+    a, b = gpair
+    b.sendall(b"abc")
+    assert a.recv(10) == b"abc" and a._ran_dry  # short: nothing was left
+    b.sendall(b"xy")
+    assert a.recv(2) == b"xy" and not a._ran_dry  # waited first, then full: no evidence
+    b.sendall(b"xyz")
+    assert a.recv(2) == b"xy" and not a._ran_dry  # full at once: there may be more
+    assert a.recv(10, socket.MSG_PEEK) == b"z" and not a._ran_dry  # a peek empties nothing
+    assert a.recv_into(bytearray(8)) == 1 and a._ran_dry
+    b.sendall(b"s")
+    assert a.recv(1) == b"s" and not a._ran_dry
+    for read in (lambda: a.recv(1), lambda: a.recv_into(bytearray(1))):
+        t = spawn(read)
+        sleep(0)  # it found the socket empty and waits
+        b.sendall(b"q")
+        assert t.wait() in (b"q", 1) and a._ran_dry  # full, but it had to wait: dry
+        b.sendall(b"r")
+        assert read() in (b"r", 1) and not a._ran_dry  # waited first, full: back to reading first
+
+
+def test_drained_recv_yields_once_even_if_data_is_there(gpair: Any) -> None:
+    a, b = gpair
+    b.sendall(b"abc")
+    assert a.recv(10) == b"abc"
+    b.sendall(b"more")  # already readable when recv is called
+    order: list[str] = []
+    spawn(order.append, "other")
+    order.append(a.recv(10).decode())
+    # recv waited for readiness first (one trip through the hub): the
+    # greenthread spawned before it ran first, and no byte was lost.
+    assert order == ["other", "more"]
+
+
+def test_drained_recv_still_gets_later_data(gpair: Any) -> None:
+    a, b = gpair
+    for i in range(20):  # every read is short, so every recv waits first
+        t = spawn(a.recv, 100)
+        sleep(0)
+        b.sendall(str(i).encode())
+        assert t.wait() == str(i).encode()
+    assert a._ran_dry
+
+
+def test_drained_socket_keeps_nonblocking_and_bad_input_immediate(gpair: Any) -> None:
+    a, b = gpair
+    b.sendall(b"abc")
+    assert a.recv(10) == b"abc" and a._ran_dry
+    # None of these may wait for data that is not coming.
+    with pytest.raises(BlockingIOError):
+        a.recv(10, socket.MSG_DONTWAIT)
+    with pytest.raises(ValueError):
+        a.recv(-1)
+    with pytest.raises(TypeError):
+        a.recv_into(b"read-only")
+    with pytest.raises(ValueError):
+        a.recv_into(bytearray(2), 5)
+    a.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        a.recv(10)
+    with pytest.raises(BlockingIOError):
+        a.recv_into(bytearray(4))
+    a.settimeout(0.01)
+    with pytest.raises(TimeoutError):
+        a.recv(10)
+
+
+def test_datagram_reads_are_never_guessed_drained(hub: Any, net_path: str) -> None:
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ga, gb = GreenSocket(sock=a), GreenSocket(sock=b)
+    try:
+        gb.send(b"one")
+        gb.send(b"two")
+        # One datagram per read, each shorter than asked, more still queued.
+        assert ga.recv(10) == b"one" and not ga._ran_dry
+        assert ga.recv(10) == b"two" and not ga._ran_dry
+    finally:
+        ga.close()
+        gb.close()
+
+
+def test_msg_dontwait_never_waits(gpair: Any) -> None:
+    a, b = gpair  # blocking sockets: only the flag says "don't wait"
+    with pytest.raises(BlockingIOError):
+        a.recv(1, socket.MSG_DONTWAIT)
+    with pytest.raises(BlockingIOError):
+        a.recv_into(bytearray(1), 0, socket.MSG_DONTWAIT)
+    with pytest.raises(BlockingIOError):
+        a.recvfrom(1, socket.MSG_DONTWAIT)
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    with pytest.raises(BlockingIOError):
+        while True:  # fill the buffer until a send would block
+            b.send(b"x" * 4096, socket.MSG_DONTWAIT)

@@ -96,6 +96,8 @@ def test_other_extensions_are_used_when_built(name: str) -> None:
     if _variant.NO_EXTENSIONS:
         assert net._fast is None and timeout.VARIANT == "pure"
         assert greenthread.sleep is greenthread.pure_sleep
+        assert all(vars(net.GreenSocket)[name] is method for name, method in net.PURE_METHODS.items())
     else:
         assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
         assert greenthread.sleep is not greenthread.pure_sleep
+        assert all(vars(net.GreenSocket)[name] is getattr(net._fast, name) for name in net.PURE_METHODS)
