@@ -1,12 +1,18 @@
-"""Compiled twin of ``greenthread.sleep`` (the reference): the same function.
+"""Compiled twins of ``greenthread.sleep``, ``spawn`` and ``spawn_after`` (the reference).
 
 ``sleep(0)`` is the switch primitive of every greenthread program; here it
 talks to the compiled hub in C (timer, park, cancel) instead of through
-three Python method calls.
+three Python method calls.  ``spawn`` makes the same ``GreenThread`` as
+the reference, in C; ``greenthread.py`` hands over the class with
+``use_class()`` when it picks these twins.
 """
 
 from eventhub.hubs._core cimport BaseHub, Timer
-from eventhub.includes.greenlet cimport getcurrent, greenlet_import
+from eventhub.includes.greenlet cimport getcurrent, greenlet_import, greenlet_set_parent
+
+import sys
+
+from greenlet import GreenletExit
 
 from eventhub import hubs as _hubs
 
@@ -42,3 +48,65 @@ def sleep(seconds=0):
     finally:
         if not timer.called:  # woken early (a kill, a Timeout): drop the timer
             timer._cancel()
+
+
+cdef object _GreenThread = None   # greenthread.GreenThread, once use_class() ran
+cdef object _NOT_DONE = None      # its outcome before it ends
+
+
+def use_class(greenthread_class, not_done):
+    """Make ``spawn`` create ``greenthread_class`` instances (``not_done``: their unset outcome)."""
+    global _GreenThread, _NOT_DONE
+    _GreenThread = greenthread_class
+    _NOT_DONE = not_done
+
+
+def spawn(fn, *args, **kwargs):
+    """Run ``fn(*args, **kwargs)`` in a new greenthread on the next hub pass."""
+    return _spawn(0, fn, args, kwargs)
+
+
+def spawn_after(seconds, fn, *args, **kwargs):
+    """Run ``fn(*args, **kwargs)`` in a new greenthread after ``seconds``."""
+    return _spawn(seconds, fn, args, kwargs)
+
+
+cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
+    if not callable(fn):
+        raise TypeError(f"spawn() needs a callable, not {type(fn).__name__}")
+    if _GreenThread is None:
+        raise RuntimeError("eventhub.greenthread has not registered its GreenThread class")
+    hub = getattr(_local, "hub", None)
+    if hub is None:
+        hub = _get_hub()
+    # What the reference's GreenThread.__new__ + parent + _init() do.
+    g = _GreenThread.__new__(_GreenThread)
+    greenlet_set_parent(g, hub.greenlet)
+    g._outcome = _NOT_DONE
+    g._exit_event = None
+    g._links = None
+    if isinstance(hub, BaseHub):
+        g._start_timer = (<BaseHub>hub)._schedule_global(seconds, g.switch, (fn, args, kwargs))
+    else:
+        g._start_timer = hub.schedule_call_global(seconds, g.switch, fn, args, kwargs)
+    return g
+
+
+def run(self, fn, args, kwargs):
+    """``GreenThread.run``: call ``fn(*args, **kwargs)`` and record how it ended."""
+    self._start_timer = None
+    try:
+        result = fn(*args, **kwargs)
+    except GreenletExit as e:
+        self._finish(None, e)
+    except BaseException as e:
+        self._finish(None, e)
+        hub = _get_hub()
+        if isinstance(e, hub.SYSTEM_EXCEPTIONS):
+            raise  # KeyboardInterrupt/SystemExit: the hub passes them to main
+        hub.squelch_generic_exception(sys.exc_info())  # why not raise: see the reference
+    else:
+        if self._exit_event is None and self._links is None:
+            self._outcome = (result, None)  # _finish() with nothing to notify
+        else:
+            self._finish(result, None)

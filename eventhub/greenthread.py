@@ -47,8 +47,16 @@ _NOT_DONE: Any = object()  # a greenthread's outcome before it ends
 class GreenThread(greenlet.greenlet, Generic[T]):
     """A greenlet the hub starts; ``wait()`` returns its result or re-raises."""
 
+    # Slots, not the instance __dict__: spawn() is mostly the cost of making
+    # one of these, and a dict per greenthread is an allocation and four
+    # inserts more (greenlet still makes a __dict__ for anyone who asks).
+    __slots__ = ("_outcome", "_exit_event", "_links", "_start_timer")
+
     def __init__(self, parent: greenlet.greenlet) -> None:
         super().__init__(parent=parent)
+        self._init()
+
+    def _init(self) -> None:
         # (result, exception) once ended.  The Event and the link list are
         # made only when needed: most greenthreads end before anyone waits.
         self._outcome: Any = _NOT_DONE
@@ -146,6 +154,9 @@ class GreenThread(greenlet.greenlet, Generic[T]):
         self.throw(exc)
 
 
+_new_greenthread = GreenThread.__new__
+
+
 def spawn(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> GreenThread[T]:
     """Run ``fn(*args, **kwargs)`` in a new greenthread on the next hub pass."""
     return spawn_after(0, fn, *args, **kwargs)
@@ -156,6 +167,22 @@ def spawn_after(seconds: float, fn: Callable[P, T], *args: P.args, **kwargs: P.k
     if not callable(fn):
         raise TypeError(f"spawn() needs a callable, not {type(fn).__name__}")
     hub = get_hub()
-    g: GreenThread[T] = GreenThread(hub.greenlet)
+    # GreenThread(hub.greenlet), minus two Python-level __init__ calls.
+    g: GreenThread[T] = _new_greenthread(GreenThread)
+    g.parent = hub.greenlet
+    g._init()
     g._start_timer = hub.schedule_call_global(seconds, g.switch, fn, args, kwargs)
     return g
+
+
+#: The reference ``spawn``, ``spawn_after`` and ``GreenThread.run`` above;
+#: the public ones are their compiled twins (eventhub/_greenthread.pyx) when
+#: built, making the same GreenThread objects.
+pure_spawn = spawn
+pure_spawn_after = spawn_after
+pure_run = GreenThread.run
+if _compiled is not None:
+    _compiled.use_class(GreenThread, _NOT_DONE)
+    GreenThread.run = _compiled.run  # type: ignore[method-assign]
+    spawn = _compiled.spawn  # noqa: F811
+    spawn_after = _compiled.spawn_after  # noqa: F811

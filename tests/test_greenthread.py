@@ -6,6 +6,7 @@ variant); the compiled hubs must pass it unchanged.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -18,6 +19,30 @@ from eventhub.hubs import trampoline
 
 # Generous bound for anything that should be "quick" on 2 noisy shared cores.
 SLOW = 5.0
+
+SPAWN_VARIANTS = [pytest.param("pure", id="spawn-pure")]
+if eventhub.greenthread.spawn is not eventhub.greenthread.pure_spawn:
+    SPAWN_VARIANTS.append(pytest.param("compiled", id="spawn-compiled", marks=pytest.mark.compiled))
+
+
+@pytest.fixture(autouse=True, params=SPAWN_VARIANTS)
+def spawn_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test once with the compiled spawn/spawn_after/run (when built) and once with the reference."""
+    if request.param == "pure":
+        gt = eventhub.greenthread
+        for module in (gt, eventhub, sys.modules[__name__]):
+            monkeypatch.setattr(module, "spawn", gt.pure_spawn)
+            monkeypatch.setattr(module, "spawn_after", gt.pure_spawn_after)
+        monkeypatch.setattr(GreenThread, "run", gt.pure_run)
+    return str(request.param)
+
+
+def test_the_variant_under_test_is_in_use(spawn_variant: str, hub: Any) -> None:
+    compiled = spawn_variant == "compiled"
+    assert (spawn is eventhub.greenthread.pure_spawn) is not compiled
+    assert (GreenThread.run is eventhub.greenthread.pure_run) is not compiled
+    gt = spawn(int, "7")
+    assert type(gt) is GreenThread and gt.wait() == 7
 
 
 class Boom(Exception):
