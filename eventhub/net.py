@@ -63,6 +63,10 @@ class GreenSocket:
     ``GreenSocket(sock=s)``; the wrapped socket is made non-blocking.
     """
 
+    # Like socket.socket, no per-instance __dict__: attribute reads on the
+    # hot path are slot reads, not dict lookups.
+    __slots__ = ("_sock", "_timeout", "_io_refs", "_closed", "_stream", "_ran_dry", "__weakref__")
+
     def __init__(
         self,
         family: int = _socket.AF_INET,

@@ -196,7 +196,13 @@ def test_which_reads_run_a_stream_dry(gpair: Any) -> None:
     assert a.recv_into(bytearray(8)) == 1 and a._ran_dry
     b.sendall(b"s")
     assert a.recv(1) == b"s" and not a._ran_dry
-    for read in (lambda: a.recv(1), lambda: a.recv_into(bytearray(1))):
+    def recv() -> Any:
+        return a.recv(1)
+
+    def recv_into() -> Any:
+        return a.recv_into(bytearray(1))
+
+    for read in (recv, recv_into):
         t = spawn(read)
         sleep(0)  # it found the socket empty and waits
         b.sendall(b"q")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunPython
+from conftest import RunPython
 
 pytest.importorskip("eventhub.hubs._stackcache", reason="the compiled extensions are not built")
 
