@@ -471,7 +471,8 @@ cdef class BaseHub:
                 switch_out()
             except Exception:
                 self.squelch_generic_exception(sys.exc_info())
-        if not greenlet_parent_is(loop, cur):
+        # As the reference: re-parent cur unless already done or a cycle.
+        if not greenlet_parent_is(cur, loop) and not greenlet_parent_is(loop, cur):
             try:
                 greenlet_set_parent(cur, loop)
             except ValueError:

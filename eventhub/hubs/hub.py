@@ -211,7 +211,9 @@ class BaseHub:
                 switch_out()
             except Exception:
                 self.squelch_generic_exception(sys.exc_info())
-        if loop.parent is not cur:
+        # Re-parent cur to the loop (not when the loop descends from cur, as
+        # the main greenlet: a cycle); reading first skips a no-op setter.
+        if cur.parent is not loop and loop.parent is not cur:
             try:
                 cur.parent = loop
             except ValueError:
