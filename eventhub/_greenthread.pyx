@@ -4,7 +4,8 @@
 talks to the compiled hub in C (timer, park, cancel) instead of through
 three Python method calls.  ``spawn`` makes the same ``GreenThread`` as
 the reference, in C; ``greenthread.py`` hands over the class with
-``use_class()`` when it picks these twins.
+``use_class()`` when it picks these twins, and takes ``run`` and ``wait``
+as the class's methods.
 """
 
 from eventhub.hubs._core cimport BaseHub, Timer
@@ -15,6 +16,7 @@ import sys
 from greenlet import GreenletExit
 
 from eventhub import hubs as _hubs
+from eventhub.event import Event
 
 greenlet_import()
 
@@ -110,3 +112,16 @@ def run(self, fn, args, kwargs):
             self._outcome = (result, None)  # _finish() with nothing to notify
         else:
             self._finish(result, None)
+
+
+def wait(self):
+    """``GreenThread.wait``: block until it ends; return its result or raise its exception."""
+    outcome = self._outcome
+    if outcome is _NOT_DONE:
+        if self._exit_event is None:
+            self._exit_event = Event()
+        return self._exit_event.wait()
+    result, exc = outcome
+    if exc is not None:
+        raise exc
+    return result

@@ -34,6 +34,7 @@ def spawn_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             monkeypatch.setattr(module, "spawn", gt.pure_spawn)
             monkeypatch.setattr(module, "spawn_after", gt.pure_spawn_after)
         monkeypatch.setattr(GreenThread, "run", gt.pure_run)
+        monkeypatch.setattr(GreenThread, "wait", gt.pure_wait)
     return str(request.param)
 
 
@@ -41,6 +42,7 @@ def test_the_variant_under_test_is_in_use(spawn_variant: str, hub: Any) -> None:
     compiled = spawn_variant == "compiled"
     assert (spawn is eventhub.greenthread.pure_spawn) is not compiled
     assert (GreenThread.run is eventhub.greenthread.pure_run) is not compiled
+    assert (GreenThread.wait is eventhub.greenthread.pure_wait) is not compiled
     gt = spawn(int, "7")
     assert type(gt) is GreenThread and gt.wait() == 7
 
