@@ -63,14 +63,14 @@ cdef int _wait(object gsock, bint write, int flags) except -1:
 
 
 cdef int _wait_if_dry(object gsock, int flags) except -1:
-    """GreenSocket._wait_if_dry."""
+    """Before a plain read: wait if the last read ran the socket dry (as net.py's recv)."""
     if gsock._ran_dry and flags == 0 and gsock._timeout != 0.0:
         _wait(gsock, False, flags)
     return 0
 
 
 cdef int _note_read(object gsock, ssize_t count, Py_ssize_t asked, bint found_empty, int flags) except -1:
-    """GreenSocket._note_read, writing the attribute only when it changes."""
+    """Remember whether this read ran the socket dry (as net.py's recv), writing only changes."""
     cdef bint dry = flags == 0 and count > 0 and (found_empty or count < asked) and gsock._stream
     if dry != <bint>gsock._ran_dry:
         gsock._ran_dry = dry

@@ -95,15 +95,6 @@ class GreenSocket:
 
     # -- plumbing -------------------------------------------------------------
 
-    def _wait_if_dry(self, flags: int) -> None:
-        """Before a plain blocking read: wait for data if the last read ran the socket dry."""
-        if self._ran_dry and not flags and self._timeout != 0.0:
-            self._wait(read=True)
-
-    def _note_read(self, count: int, asked: int, found_empty: bool, flags: int) -> None:
-        """Remember whether this read ran the socket dry: it found it empty or left it so."""
-        self._ran_dry = self._stream and not flags and count > 0 and (found_empty or count < asked)
-
     def _wait(self, read: bool, flags: int = 0) -> None:
         """Park until readable (``read``) or writable; raise at timeout 0 or with MSG_DONTWAIT."""
         timeout = self._timeout
@@ -200,8 +191,10 @@ class GreenSocket:
     # -- receiving --------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        if bufsize > 0:  # nothing to wait for in recv(0); a bad size raises below
-            self._wait_if_dry(flags)
+        # The last read ran the socket dry (see the module docstring): wait
+        # first.  Not for recv(0) or a bad size (that raises below at once).
+        if self._ran_dry and bufsize > 0 and not flags and self._timeout != 0.0:
+            self._wait(True)
         found_empty = False
         while True:
             try:
@@ -210,13 +203,16 @@ class GreenSocket:
                 found_empty = True
                 self._wait(True, flags)
             else:
-                self._note_read(len(data), bufsize, found_empty, flags)
+                count = len(data)
+                # Does this read leave the socket dry: it found it empty, or emptied it?
+                self._ran_dry = self._stream and not flags and count > 0 and (found_empty or count < bufsize)
                 return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         asked = _recv_into_size(buffer, nbytes)
-        if asked > 0:  # bad arguments go straight to the socket module's errors
-            self._wait_if_dry(flags)
+        # As in recv(); bad arguments go straight to the socket module's errors.
+        if self._ran_dry and asked > 0 and not flags and self._timeout != 0.0:
+            self._wait(True)
         found_empty = False
         while True:
             try:
@@ -225,7 +221,7 @@ class GreenSocket:
                 found_empty = True
                 self._wait(True, flags)
             else:
-                self._note_read(count, asked, found_empty, flags)
+                self._ran_dry = self._stream and not flags and count > 0 and (found_empty or count < asked)
                 return count
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
