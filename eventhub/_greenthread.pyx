@@ -8,8 +8,13 @@ the reference, in C; ``greenthread.py`` hands over the class with
 as the class's methods.
 """
 
+from cpython.object cimport PyObject
+
 from eventhub.hubs._core cimport BaseHub, Timer
 from eventhub.includes.greenlet cimport getcurrent, greenlet_import, greenlet_set_parent
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void *op)  # safe on an untracked object
 
 import sys
 
@@ -88,7 +93,15 @@ cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
     g._exit_event = None
     g._links = None
     if isinstance(hub, BaseHub):
-        g._start_timer = (<BaseHub>hub)._schedule_global(seconds, g.switch, (fn, args, kwargs))
+        switch = g.switch
+        start_args = (fn, args, kwargs)
+        # Until the start timer fires, only it refers to these two, and a
+        # compiled Timer is invisible to the collector anyway (see _core):
+        # tracking them only made every collection traverse two objects
+        # more per pending greenthread.
+        PyObject_GC_UnTrack(<PyObject *>switch)
+        PyObject_GC_UnTrack(<PyObject *>start_args)
+        g._start_timer = (<BaseHub>hub)._schedule_global(seconds, switch, start_args)
     else:
         g._start_timer = hub.schedule_call_global(seconds, g.switch, fn, args, kwargs)
     return g

@@ -6,8 +6,10 @@ variant); the compiled hubs must pass it unchanged.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
+import weakref
 from typing import Any
 
 import greenlet
@@ -535,3 +537,23 @@ def test_system_exit_in_greenthread_reaches_main(hub: Any, exc_type: type[BaseEx
     spawn(ran.append, True)
     sleep(0)
     assert ran == [True]
+
+
+def test_greenthreads_in_reference_cycles_are_collected(hub: Any) -> None:
+    # The function refers to its own greenthread (a cycle through the start
+    # timer's arguments): killed before starting, finished, or never waited
+    # for, each must be freed once dropped.
+    refs: list[weakref.ref[Any]] = []
+    for kill in (True, False):
+        box: list[Any] = []
+        gt = spawn(lambda: box)
+        box.append(gt)
+        if kill:
+            gt.kill()
+        else:
+            gt.wait()
+        refs.append(weakref.ref(gt))
+        del gt, box
+    sleep(0)
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
