@@ -31,6 +31,12 @@ cdef object _local = _hubs._local
 cdef object _get_hub = _hubs.get_hub
 
 
+cdef inline object _current_hub():
+    """get_hub(), without the Python-level call once this thread has a hub."""
+    hub = getattr(_local, "hub", None)
+    return _get_hub() if hub is None else hub
+
+
 def sleep(seconds=0):
     """Suspend the current greenthread for ``seconds``, letting others run.
 
@@ -38,9 +44,7 @@ def sleep(seconds=0):
     for I/O once before this one continues.
     """
     cdef Timer timer
-    hub = getattr(_local, "hub", None)
-    if hub is None:
-        hub = _get_hub()
+    hub = _current_hub()
     if not isinstance(hub, BaseHub):  # a pure or third-party hub: the reference steps
         t = hub.schedule_call_global(seconds, getcurrent().switch)
         try:
@@ -83,9 +87,7 @@ cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
         raise TypeError(f"spawn() needs a callable, not {type(fn).__name__}")
     if _GreenThread is None:
         raise RuntimeError("eventhub.greenthread has not registered its GreenThread class")
-    hub = getattr(_local, "hub", None)
-    if hub is None:
-        hub = _get_hub()
+    hub = _current_hub()
     # What the reference's GreenThread.__new__ + parent + _init() do.
     g = _GreenThread.__new__(_GreenThread)
     greenlet_set_parent(g, hub.greenlet)

@@ -365,9 +365,9 @@ cdef class BaseHub:
     IOClosed = IOClosed
 
     def __cinit__(self, *args, **kw):
-        self._py_wait = type(self).wait is not BaseHub.wait
-        self._py_timer_canceled = type(self).timer_canceled is not BaseHub.timer_canceled
         cls = type(self)
+        self._py_wait = cls.wait is not BaseHub.wait
+        self._py_timer_canceled = cls.timer_canceled is not BaseHub.timer_canceled
         self._py_io = cls.add is not BaseHub.add or cls.remove is not BaseHub.remove or cls.switch is not BaseHub.switch
         self._readers = []
         self._writers = []
