@@ -10,7 +10,7 @@ as the class's methods.
 
 from cpython.object cimport PyObject
 
-from eventhub.hubs._core cimport BaseHub, Timer
+from eventhub.hubs._core cimport BaseHub, Timer, current_hub
 from eventhub.includes.greenlet cimport getcurrent, greenlet_import, greenlet_set_parent
 
 cdef extern from "Python.h":
@@ -20,21 +20,9 @@ import sys
 
 from greenlet import GreenletExit
 
-from eventhub import hubs as _hubs
 from eventhub.event import Event
 
 greenlet_import()
-
-# The hubs package's per-thread state: reading its `hub` directly skips a
-# Python-level get_hub() call on the hot path; get_hub() still creates it.
-cdef object _local = _hubs._local
-cdef object _get_hub = _hubs.get_hub
-
-
-cdef inline object _current_hub():
-    """get_hub(), without the Python-level call once this thread has a hub."""
-    hub = getattr(_local, "hub", None)
-    return _get_hub() if hub is None else hub
 
 
 def sleep(seconds=0):
@@ -44,7 +32,7 @@ def sleep(seconds=0):
     for I/O once before this one continues.
     """
     cdef Timer timer
-    hub = _current_hub()
+    hub = current_hub()
     if not isinstance(hub, BaseHub):  # a pure or third-party hub: the reference steps
         t = hub.schedule_call_global(seconds, getcurrent().switch)
         try:
@@ -53,9 +41,10 @@ def sleep(seconds=0):
             if not t.called:
                 t.cancel()
         return
-    timer = (<BaseHub>hub)._schedule_global(seconds, getcurrent().switch, ())
+    cur = getcurrent()
+    timer = (<BaseHub>hub)._schedule_switch(seconds, cur, ())
     try:
-        (<BaseHub>hub)._switch()  # raises RuntimeError if called from the hub's own greenlet
+        (<BaseHub>hub)._switch_from(cur)  # raises RuntimeError if called from the hub's own greenlet
     finally:
         if not timer.called:  # woken early (a kill, a Timeout): drop the timer
             timer._cancel()
@@ -87,7 +76,7 @@ cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
         raise TypeError(f"spawn() needs a callable, not {type(fn).__name__}")
     if _GreenThread is None:
         raise RuntimeError("eventhub.greenthread has not registered its GreenThread class")
-    hub = _current_hub()
+    hub = current_hub()
     # What the reference's GreenThread.__new__ + parent + _init() do.
     g = _GreenThread.__new__(_GreenThread)
     greenlet_set_parent(g, hub.greenlet)
@@ -95,15 +84,13 @@ cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
     g._exit_event = None
     g._links = None
     if isinstance(hub, BaseHub):
-        switch = g.switch
         start_args = (fn, args, kwargs)
-        # Until the start timer fires, only it refers to these two, and a
+        # Until the start timer fires, only it refers to this tuple, and a
         # compiled Timer is invisible to the collector anyway (see _core):
-        # tracking them only made every collection traverse two objects
-        # more per pending greenthread.
-        PyObject_GC_UnTrack(<PyObject *>switch)
+        # tracking it only made every collection traverse one object more
+        # per pending greenthread.
         PyObject_GC_UnTrack(<PyObject *>start_args)
-        g._start_timer = (<BaseHub>hub)._schedule_global(seconds, switch, start_args)
+        g._start_timer = (<BaseHub>hub)._schedule_switch(seconds, g, start_args)
     else:
         g._start_timer = hub.schedule_call_global(seconds, g.switch, fn, args, kwargs)
     return g
@@ -118,7 +105,7 @@ def run(self, fn, args, kwargs):
         self._finish(None, e)
     except BaseException as e:
         self._finish(None, e)
-        hub = _get_hub()
+        hub = current_hub()
         if isinstance(e, hub.SYSTEM_EXCEPTIONS):
             raise  # KeyboardInterrupt/SystemExit: the hub passes them to main
         hub.squelch_generic_exception(sys.exc_info())  # why not raise: see the reference

@@ -16,18 +16,13 @@ from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF
 
-from eventhub.hubs._core cimport BaseHub
+from eventhub.hubs._core cimport BaseHub, current_hub
 from eventhub.includes.posix cimport EAGAIN, EBADF, EINTR, EWOULDBLOCK, errno
 
 import errno as _errno
 
-from eventhub import hubs as _hubs
 from eventhub.hubs import IOClosed
 
-# The hubs package's per-thread state: reading its `hub` directly skips a
-# Python-level get_hub() call per wait; get_hub() still creates it.
-cdef object _local = _hubs._local
-cdef object _get_hub = _hubs.get_hub
 
 cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_recv "recv"(int fd, void *buf, size_t n, int flags)
@@ -47,9 +42,7 @@ cdef int _wait(object gsock, bint write, int flags) except -1:
         raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
     if gsock._closed:
         raise OSError(_errno.EBADF, "Bad file descriptor")
-    hub = getattr(_local, "hub", None)
-    if hub is None:
-        hub = _get_hub()
+    hub = current_hub()
     if not isinstance(hub, BaseHub):
         gsock._wait(not write, flags)
         return 0

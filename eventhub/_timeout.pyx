@@ -5,10 +5,9 @@ the cost of a timeout; as an extension type it schedules straight into the
 compiled hub's timer queue.
 """
 
-from eventhub.hubs._core cimport BaseHub, Timer
+from eventhub.hubs._core cimport BaseHub, Timer, current_hub
 from eventhub.includes.greenlet cimport getcurrent, greenlet_import
 
-from eventhub.hubs import get_hub
 
 greenlet_import()
 
@@ -46,7 +45,7 @@ cdef class Timeout(BaseException):
             exc = self
         elif isinstance(exc, type):
             exc = exc()
-        hub = get_hub()
+        hub = current_hub()
         throw = getcurrent().throw
         if isinstance(hub, BaseHub):
             self.timer = (<BaseHub>hub)._schedule_global(self.seconds, throw, (exc,))

@@ -55,6 +55,19 @@ def test_switch_calls_switch_out(hub: Any) -> None:
     assert calls == ["out"] and t.dead
 
 
+def test_switch_calls_a_switch_out_set_on_the_instance(hub: Any) -> None:
+    calls: list[str] = []
+
+    def body() -> None:
+        greenlet.getcurrent().switch_out = lambda: calls.append("out")  # type: ignore[attr-defined]
+        eventhub.sleep(0)
+
+    g = greenlet.greenlet(body, parent=hub.greenlet)
+    hub.schedule_call_global(0, g.switch)
+    eventhub.sleep(0.01)
+    assert calls == ["out"] and g.dead
+
+
 def test_run_accepts_and_ignores_arguments(hub: Any) -> None:
     hub.schedule_call_global(0, hub.abort)
     hub.run(1, 2, key="ignored")  # returns after abort
@@ -164,3 +177,31 @@ def test_hub_of_each_thread_is_independent(hub: Any) -> None:
     t.start()
     t.join()
     assert seen[0] is not hub
+
+
+def test_greenthreads_start_on_the_calling_threads_current_hub(hub: Any, hub_class: Any) -> None:
+    # The compiled twins cache each thread's hub: neither another thread nor
+    # use_hub() may leave them on a hub that is no longer the thread's.
+    import threading
+
+    def parent_hub_greenlet() -> Any:
+        g = eventhub.spawn(eventhub.sleep, 0)
+        g.wait()
+        return g.parent
+
+    assert parent_hub_greenlet() is hub.greenlet
+    seen: list[tuple[Any, Any]] = []
+
+    def other() -> None:
+        hubs.use_hub(hub_class)
+        seen.append((hubs.get_hub().greenlet, parent_hub_greenlet()))
+
+    for _ in range(2):  # the second thread must not get the first one's hub
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert [mine for mine, used in seen] == [used for mine, used in seen]
+    assert len({id(mine) for mine, used in seen} | {id(hub.greenlet)}) == 3
+    assert parent_hub_greenlet() is hub.greenlet
+    hubs.use_hub(hub_class)
+    assert parent_hub_greenlet() is hubs.get_hub().greenlet is not hub.greenlet

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import greenlet
 import pytest
 
 from eventhub import greenthread, spawn
@@ -71,3 +72,44 @@ def test_killed_while_sleeping(sleep: Any) -> None:
     t.kill()
     with pytest.raises(GreenletExit):
         t.wait()
+
+
+def test_sleep_resumes_through_a_subclass_switch(sleep: Any, hub: Any) -> None:
+    # The compiled sleep switches to a plain greenlet in C; a class that
+    # replaces switch() must still be resumed through it.
+    resumed: list[str] = []
+
+    class Traced(greenlet.greenlet):
+        def switch(self, *args: Any, **kwargs: Any) -> Any:
+            resumed.append("class")
+            return super().switch(*args, **kwargs)
+
+    def body() -> None:
+        sleep(0)
+        resumed.append("done")
+
+    g = Traced(body, parent=hub.greenlet)
+    hub.schedule_call_global(0, g.switch)
+    sleep(0.01)
+    assert resumed == ["class", "class", "done"] and g.dead
+
+
+def test_sleep_resumes_through_an_instance_switch(sleep: Any, hub: Any) -> None:
+    resumed: list[str] = []
+
+    def body() -> None:
+        me = greenlet.getcurrent()
+        plain_switch = me.switch
+
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            resumed.append("instance")
+            return plain_switch(*args, **kwargs)
+
+        me.switch = traced  # type: ignore[method-assign]
+        sleep(0)
+        resumed.append("done")
+
+    g = greenlet.greenlet(body, parent=hub.greenlet)
+    hub.schedule_call_global(0, g.switch)
+    sleep(0.01)
+    assert resumed == ["instance", "done"] and g.dead

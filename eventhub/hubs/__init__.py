@@ -47,6 +47,15 @@ NO_EXTENSIONS = NO_EXTENSIONS
 
 _local = threading.local()
 
+#: Called after a thread's hub is replaced or dropped: the compiled core
+#: caches each thread's hub and registers its forget_current_hub() here.
+_hub_forgetters: list[Callable[[], None]] = []
+
+
+def _forget_hub() -> None:
+    for forget in _hub_forgetters:
+        forget()
+
 
 class _HubReaper:
     """Kept in the thread-local beside the hub: when the thread ends, CPython
@@ -60,6 +69,10 @@ class _HubReaper:
 
     def __del__(self) -> None:
         hub, self.hub = self.hub, None
+        try:
+            _forget_hub()
+        except Exception:
+            pass  # interpreter shutdown: nothing is cached any more
         destroy = getattr(hub, "destroy", None)
         if destroy is not None:
             try:
@@ -164,6 +177,7 @@ def use_hub(hub: Any = None) -> None:
     _local.hub_class = hub_class
     if old is not None:
         del _local.hub
+        _forget_hub()
         reaper = _local.__dict__.pop("reaper", None)
         if reaper is not None:
             reaper.hub = None

@@ -63,6 +63,9 @@ cdef class Timer:
     cdef void _clear(self) noexcept
     cdef int _fire(self) except -1
     cdef int _cancel(self) except -1       # cancel() in C
+    # Set by BaseHub._schedule_switch: _cb is a greenlet g, and firing means
+    # g.switch(*_args).  Saves making a bound method per sleep(0) and spawn.
+    cdef bint _switch_to
 
 
 cdef class LocalTimer(Timer):
@@ -191,3 +194,12 @@ cdef class BaseHub:
     cdef object _add(self, object evtype, object fileno, object cb, object tb, object mark_as_closed)
     cdef int _remove(self, object listener) except -1
     cdef bint _overridden(self, str name) noexcept
+    # schedule_call_global(seconds, g.switch, *args) in C, for a greenlet g
+    # (appended: the vtable keeps its order).
+    cdef Timer _schedule_switch(self, object seconds, object g, tuple args)
+    # _switch() for a caller that holds getcurrent() already (cur).
+    cdef object _switch_from(self, object cur)
+
+
+# hubs.get_hub() for the compiled twins: this thread's hub, cached in C.
+cdef object current_hub()

@@ -28,7 +28,34 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.string cimport memset
 
+cdef extern from *:
+    """
+    /* getattr(o, name, None), without the attribute machinery in the common
+       case where neither o's class nor its (missing or empty) __dict__ can
+       hold `name`.  A new reference, or NULL with an exception set. */
+    static PyObject *eh_optional_attr(PyObject *o, PyObject *name) {
+        PyTypeObject *tp = Py_TYPE(o);
+        PyObject **dictptr;
+        PyObject *value;
+        if (tp->tp_getattro == PyObject_GenericGetAttr && _PyType_Lookup(tp, name) == NULL) {
+            dictptr = _PyObject_GetDictPtr(o);
+            if (dictptr == NULL || *dictptr == NULL || PyDict_GET_SIZE(*dictptr) == 0)
+                Py_RETURN_NONE;
+        }
+        if (_PyObject_LookupAttr(o, name, &value) < 0)
+            return NULL;
+        if (value == NULL)
+            Py_RETURN_NONE;
+        return value;
+    }
+    """
+    object optional_attr "eh_optional_attr"(object o, object name)
+
 cdef extern from "Python.h":
+    ctypedef struct PyThreadState:
+        pass
+    PyThreadState *PyThreadState_Get()
+    unsigned long long PyThreadState_GetID(PyThreadState *tstate)
     PyObject **_PyObject_GetDictPtr(PyObject *obj)
     PyObject *PyDict_GetItem(object d, object key)  # borrowed, no error
 
@@ -43,6 +70,7 @@ from eventhub.includes.greenlet cimport (
     greenlet_set_parent,
     greenlet_switch,
     is_greenlet,
+    plain_switch,
 )
 from eventhub.includes.posix cimport (
     CLOCK_MONOTONIC,
@@ -54,6 +82,7 @@ from eventhub.includes.posix cimport (
 )
 
 from eventhub.hubs cimport _stackcache
+from eventhub import hubs as _hubs
 from eventhub.hubs.errors import HubDestroyed, IOClosed
 from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler, root_greenlet
 from eventhub.hubs.hub import as_delay as _as_delay_slow
@@ -67,6 +96,44 @@ init_switch_def(getcurrent().switch)
 cdef object _monotonic = time.monotonic
 cdef double _INF = float("inf")
 cdef double _NAN = float("nan")
+
+
+# ---------------------------------------------------------------------------
+# This thread's hub, for the compiled twins
+# ---------------------------------------------------------------------------
+# hubs.get_hub() reads a threading.local: about 450 instructions per call,
+# which sleep(0) and every socket wait pay.  The last thread to ask keeps its
+# hub here, keyed by its thread state's id (unique for the interpreter's
+# life, unlike a thread ident).  A thread's hub changes only by use_hub() in
+# that thread or by the thread ending; hubs calls forget_current_hub() after
+# either, so the entry can never name a hub its thread has left.
+
+cdef object _cached_hub = None
+cdef unsigned long long _cached_thread = 0  # thread state ids start at 1
+
+
+cdef object current_hub():
+    """hubs.get_hub() (this thread's hub, created on first use), cached."""
+    global _cached_hub, _cached_thread
+    cdef unsigned long long thread = PyThreadState_GetID(PyThreadState_Get())
+    if thread == _cached_thread:
+        return _cached_hub
+    hub = _hubs.get_hub()
+    _cached_hub = hub
+    _cached_thread = thread
+    return hub
+
+
+def forget_current_hub():
+    """Drop the cached hub: some thread's hub was replaced or dropped."""
+    global _cached_hub, _cached_thread
+    hub = _cached_hub
+    _cached_hub = None
+    _cached_thread = 0
+    del hub  # released after the cache is consistent: its finalizer may ask again
+
+
+_hubs._hub_forgetters.append(forget_current_hub)
 
 
 cdef inline double _monotonic_now() except? -1.0:
@@ -226,6 +293,7 @@ cdef class Timer:
         self._cb = None
         self._args = ()
         self._kw = None
+        self._switch_to = False
 
     cdef int _fire(self) except -1:
         if self.called:
@@ -234,9 +302,9 @@ cdef class Timer:
         cb = self._cb
         args = self._args
         kw = self._kw
+        target = <PyObject *>cb if self._switch_to else switch_target(cb)
         self._clear()
         assert cb is not None
-        target = switch_target(cb)
         if target != NULL:  # g.switch: straight through greenlet's C API
             greenlet_switch(<object>target, <PyObject *>args, <PyObject *>kw if kw else NULL)
         elif kw:
@@ -455,7 +523,9 @@ cdef class BaseHub:
         return self._switch()
 
     cdef object _switch(self):
-        cur = getcurrent()
+        return self._switch_from(getcurrent())
+
+    cdef object _switch_from(self, object cur):
         loop = self._greenlet
         if loop is None or _dead(loop):
             self.ensure_greenlet()
@@ -465,7 +535,7 @@ cdef class BaseHub:
                 "a blocking call (sleep, trampoline, wait, ...) was made from the hub's own "
                 "greenlet (MAINLOOP); make it from a greenthread instead"
             )
-        switch_out = getattr(cur, "switch_out", None)
+        switch_out = optional_attr(cur, "switch_out")
         if switch_out is not None:
             try:
                 switch_out()
@@ -497,7 +567,7 @@ cdef class BaseHub:
                 break
             t = <Timer>obj
             if not t.called:
-                target = switch_target(t._cb)
+                target = <PyObject *>t._cb if t._switch_to else switch_target(t._cb)
                 # An unstarted greenlet would begin at cur's Python recursion
                 # depth, and a chain of them overflow it: the loop starts those.
                 if (target == NULL or <object>target is cur
@@ -1055,6 +1125,18 @@ cdef class BaseHub:
         t.seconds = seconds
         t._cb = cb
         t._args = args
+        self._add_timer(t)
+        return t
+
+    cdef Timer _schedule_switch(self, object seconds, object g, tuple args):
+        cdef Timer t
+        if not (is_greenlet(g) and plain_switch(g)):  # else call whatever g.switch is
+            return self._schedule_global(seconds, g.switch, args)
+        t = Timer.__new__(Timer)
+        t.seconds = seconds
+        t._cb = g
+        t._args = args
+        t._switch_to = True
         self._add_timer(t)
         return t
 
