@@ -35,7 +35,21 @@ cdef extern from "Python.h":
     int _PyBytes_Resize(PyObject **o, Py_ssize_t n) except -1
 
 
-cdef int _wait(object gsock, bint write, int flags) except -1:
+cdef class SocketState:
+    """GreenSocket's per-socket state as C fields: its base class when built.
+
+    The fast path below reads these on every call; as slots of a Python
+    class each read was a full attribute lookup.  Same names, same values
+    as the pure ``net._SocketState`` slots.
+    """
+    cdef public object _sock       # the wrapped non-blocking socket.socket
+    cdef public object _timeout    # None, 0.0 or a positive float
+    cdef public bint _closed
+    cdef public bint _stream       # SOCK_STREAM: the ran-dry heuristic applies
+    cdef public bint _ran_dry      # the last plain read ran the stream dry
+
+
+cdef int _wait(SocketState gsock, bint write, int flags) except -1:
     """GreenSocket._wait(not write, flags), with the compiled trampoline."""
     timeout = gsock._timeout
     if timeout == 0.0 or flags & MSG_DONTWAIT:
@@ -55,18 +69,17 @@ cdef int _wait(object gsock, bint write, int flags) except -1:
     return 0
 
 
-cdef int _wait_if_dry(object gsock, int flags) except -1:
+cdef int _wait_if_dry(SocketState gsock, int flags) except -1:
     """Before a plain read: wait if the last read ran the socket dry (as net.py's recv)."""
     if gsock._ran_dry and flags == 0 and gsock._timeout != 0.0:
         _wait(gsock, False, flags)
     return 0
 
 
-cdef int _note_read(object gsock, ssize_t count, Py_ssize_t asked, bint found_empty, int flags) except -1:
-    """Remember whether this read ran the socket dry (as net.py's recv), writing only changes."""
+cdef int _note_read(SocketState gsock, ssize_t count, Py_ssize_t asked, bint found_empty, int flags) except -1:
+    """Remember whether this read ran the socket dry (as net.py's recv)."""
     cdef bint dry = flags == 0 and count > 0 and (found_empty or count < asked) and gsock._stream
-    if dry != <bint>gsock._ran_dry:
-        gsock._ran_dry = dry
+    gsock._ran_dry = dry
     return 0
 
 
@@ -81,7 +94,7 @@ cdef int _raise_errno(int err) except -1:
     return -1
 
 
-def recv(gsock, Py_ssize_t bufsize, int flags=0):
+def recv(SocketState gsock, Py_ssize_t bufsize, int flags=0):
     """``GreenSocket.recv``."""
     cdef PyObject *buf
     cdef ssize_t n
@@ -113,7 +126,7 @@ def recv(gsock, Py_ssize_t bufsize, int flags=0):
             _raise_errno(err)
 
 
-def recv_into(gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
+def recv_into(SocketState gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
     """``GreenSocket.recv_into``."""
     cdef Py_buffer view
     cdef ssize_t n
@@ -152,7 +165,7 @@ def recv_into(gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
         PyBuffer_Release(&view)
 
 
-def send(gsock, data, int flags=0):
+def send(SocketState gsock, data, int flags=0):
     """``GreenSocket.send``."""
     cdef Py_buffer view
     cdef ssize_t n
@@ -175,7 +188,7 @@ def send(gsock, data, int flags=0):
         PyBuffer_Release(&view)
 
 
-def sendall(gsock, data, int flags=0):
+def sendall(SocketState gsock, data, int flags=0):
     """``GreenSocket.sendall``: send everything, waiting as needed."""
     cdef Py_buffer view
     cdef ssize_t n

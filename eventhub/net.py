@@ -56,7 +56,24 @@ def _recv_into_size(buffer: Any, nbytes: int) -> int:
     return nbytes or view.nbytes
 
 
-class GreenSocket:
+class _PureSocketState:
+    """GreenSocket's per-socket state (the compiled ``_net.SocketState`` when built)."""
+
+    __slots__ = ("_sock", "_timeout", "_closed", "_stream", "_ran_dry")
+    _sock: _socket.socket
+    _timeout: float | None
+    _closed: bool
+    _stream: bool
+    _ran_dry: bool
+
+
+if TYPE_CHECKING:
+    _SocketState = _PureSocketState
+else:
+    _SocketState = _PureSocketState if _fast is None else _fast.SocketState
+
+
+class GreenSocket(_SocketState):
     """A socket whose blocking calls yield to other greenthreads.
 
     Construct it like ``socket.socket`` or wrap an existing socket with
@@ -64,8 +81,8 @@ class GreenSocket:
     """
 
     # Like socket.socket, no per-instance __dict__: attribute reads on the
-    # hot path are slot reads, not dict lookups.
-    __slots__ = ("_sock", "_timeout", "_io_refs", "_closed", "_stream", "_ran_dry", "__weakref__")
+    # hot path are slot reads (C fields when built), not dict lookups.
+    __slots__ = ("_io_refs", "__weakref__")
 
     def __init__(
         self,
@@ -83,7 +100,7 @@ class GreenSocket:
         elif not isinstance(sock, _socket.socket):
             raise TypeError(f"sock must be a socket.socket, not {sock.__class__.__name__}")
         # A stdlib timeout on the wrapped socket becomes ours.
-        self._timeout: float | None = sock.gettimeout()
+        self._timeout = sock.gettimeout()
         sock.setblocking(False)
         self._sock = sock
         self._io_refs = 0

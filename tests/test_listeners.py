@@ -7,6 +7,7 @@ import socket
 import tempfile
 from typing import Any, Iterator
 
+import greenlet
 import pytest
 
 import eventhub
@@ -45,6 +46,70 @@ def test_read_listener_fires_when_data_arrives(hub: Any, pair: tuple[socket.sock
     r.wait()
     assert got == [b"ping"]
     assert hub.get_readers() == []
+
+
+def test_trampoline_listener_holds_the_waiters_switch_and_throw(
+    hub: Any, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    # The compiled trampoline makes g.switch/g.throw only if someone reads them.
+    a, b = pair
+    waiting: list[Any] = []
+
+    def reader() -> None:
+        waiting.append(greenlet.getcurrent())
+        hubs.trampoline(a, read=True)
+
+    g = eventhub.spawn(reader)
+    eventhub.sleep(0)
+    (listener,) = hub.get_readers()
+    assert listener.greenlet is waiting[0] is g
+    assert listener.cb == g.switch and listener.tb == g.throw
+    assert listener.cb is listener.cb  # made once, like the pure hub's attribute
+    b.send(b"x")
+    g.wait()
+    assert hub.get_readers() == []
+
+
+def test_replaced_listener_callback_is_the_one_called(hub: Any, pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    calls: list[int] = []
+
+    def reader() -> None:
+        hubs.trampoline(a, read=True)
+
+    g = eventhub.spawn(reader)
+    eventhub.sleep(0)
+    (listener,) = hub.get_readers()
+    resume = listener.cb
+
+    def traced(fd: int) -> None:
+        calls.append(fd)
+        resume(fd)
+
+    listener.cb = traced
+    b.send(b"x")
+    g.wait()
+    assert calls == [a.fileno()]
+
+
+def test_trampoline_resumes_through_a_subclass_switch(hub: Any, pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    resumed: list[Any] = []
+
+    class Traced(greenlet.greenlet):
+        def switch(self, *args: Any, **kwargs: Any) -> Any:
+            resumed.append(args)
+            return super().switch(*args, **kwargs)
+
+    def reader() -> None:
+        hubs.trampoline(a, read=True)
+
+    g = Traced(reader, parent=hub.greenlet)
+    hub.schedule_call_global(0, g.switch)
+    eventhub.sleep(0)
+    b.send(b"x")
+    eventhub.sleep(0.01)
+    assert g.dead and resumed == [(), (a.fileno(),)]
 
 
 def test_write_listener_fires_when_writable(hub: Any, pair: tuple[socket.socket, socket.socket]) -> None:

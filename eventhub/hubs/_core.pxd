@@ -75,14 +75,18 @@ cdef class LocalTimer(Timer):
 cdef class FdListener:
     cdef public object evtype
     cdef public object fileno
-    cdef public object cb
-    cdef public object tb
+    cdef object _cb                    # the cb/tb properties (see _target)
+    cdef object _tb
     cdef public object mark_as_closed
     cdef public bint spent
     cdef public object greenlet
     cdef int _fd                       # the C fd the core files it under
     cdef bint _write                   # direction: False read, True write
     cdef unsigned long long _order     # position among primaries (get_readers order)
+    # A greenlet g whose cb/tb are greenlet's own g.switch/g.throw, made only
+    # if read: the trampoline's listeners skip two bound methods per wait.
+    cdef object _target
+    cdef int _bind_target(self) except -1
 
 
 cdef class BaseHub:
@@ -199,6 +203,13 @@ cdef class BaseHub:
     cdef Timer _schedule_switch(self, object seconds, object g, tuple args)
     # _switch() for a caller that holds getcurrent() already (cur).
     cdef object _switch_from(self, object cur)
+    # The SIGALRM handler block detection replaced (a field: an instance
+    # __dict__ left empty makes _overridden() a size check).
+    cdef public object _old_signal_handler
+    # _add(); with a greenlet target, cb/tb are target's own switch/throw
+    # (FdListener._target) and are not made unless read.
+    cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
+                              object mark_as_closed, object target)
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.

@@ -48,8 +48,20 @@ cdef extern from *:
             Py_RETURN_NONE;
         return value;
     }
+    /* 1 if o.name is `descr` from o's class: neither a __getattribute__,
+       nor o's __dict__, nor a subclass replaces it. */
+    static int eh_own_method(PyObject *o, PyObject *name, PyObject *descr) {
+        PyTypeObject *tp = Py_TYPE(o);
+        PyObject **dictptr;
+        if (tp->tp_getattro != PyObject_GenericGetAttr || _PyType_Lookup(tp, name) != descr)
+            return 0;
+        dictptr = _PyObject_GetDictPtr(o);
+        return (dictptr == NULL || *dictptr == NULL || PyDict_GET_SIZE(*dictptr) == 0
+                || PyDict_GetItem(*dictptr, name) == NULL);
+    }
     """
     object optional_attr "eh_optional_attr"(object o, object name)
+    bint own_method "eh_own_method"(object o, object name, object descr)
 
 cdef extern from "Python.h":
     ctypedef struct PyThreadState:
@@ -58,6 +70,7 @@ cdef extern from "Python.h":
     unsigned long long PyThreadState_GetID(PyThreadState *tstate)
     PyObject **_PyObject_GetDictPtr(PyObject *obj)
     PyObject *PyDict_GetItem(object d, object key)  # borrowed, no error
+    Py_ssize_t PyDict_GET_SIZE(object d)
 
 from eventhub.includes.greenlet cimport (
     getcurrent,
@@ -70,7 +83,6 @@ from eventhub.includes.greenlet cimport (
     greenlet_set_parent,
     greenlet_switch,
     is_greenlet,
-    plain_switch,
 )
 from eventhub.includes.posix cimport (
     CLOCK_MONOTONIC,
@@ -94,6 +106,10 @@ greenlet_import()
 init_switch_def(getcurrent().switch)
 
 cdef object _monotonic = time.monotonic
+# greenlet's own switch and throw (method descriptors): a timer or listener
+# may switch to a greenlet in C when these are what g.switch/g.throw are.
+cdef object _GREENLET_SWITCH = _greenlet_mod.greenlet.__dict__["switch"]
+cdef object _GREENLET_THROW = _greenlet_mod.greenlet.__dict__["throw"]
 cdef double _INF = float("inf")
 cdef double _NAN = float("nan")
 
@@ -388,11 +404,42 @@ cdef class FdListener:
     def __init__(self, evtype, fileno, cb, tb, mark_as_closed):
         self.evtype = evtype
         self.fileno = fileno
-        self.cb = cb
-        self.tb = tb
+        self._cb = cb
+        self._tb = tb
         self.mark_as_closed = mark_as_closed
         self.spent = False
         self.greenlet = getcurrent()
+
+    cdef int _bind_target(self) except -1:
+        """Make the bound g.switch/g.throw a switching listener stands for."""
+        g = self._target
+        if g is not None:
+            self._target = None
+            self._cb = _GREENLET_SWITCH.__get__(g, type(g))
+            self._tb = _GREENLET_THROW.__get__(g, type(g))
+        return 0
+
+    @property
+    def cb(self):
+        """Called with the fd when it is ready."""
+        self._bind_target()
+        return self._cb
+
+    @cb.setter
+    def cb(self, value):
+        self._bind_target()
+        self._cb = value
+
+    @property
+    def tb(self):
+        """Called with an exception (IOClosed) when the fd is closed or reused."""
+        self._bind_target()
+        return self._tb
+
+    @tb.setter
+    def tb(self, value):
+        self._bind_target()
+        self._tb = value
 
     def defang(self):
         """Disarm the callback because the fd was closed or reused."""
@@ -629,6 +676,11 @@ cdef class BaseHub:
         return self._add(evtype, fileno, cb, tb, mark_as_closed)
 
     cdef object _add(self, object evtype, object fileno, object cb, object tb, object mark_as_closed):
+        return self._add_listener(evtype, fileno, cb, tb, mark_as_closed, None)
+
+    cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
+                              object mark_as_closed, object target):
+        """add(); with a greenlet ``target`` (and lclass FdListener), cb/tb are its own switch/throw."""
         cdef FdListener listener
         cdef bint write
         cdef int fd
@@ -649,7 +701,7 @@ cdef class BaseHub:
         if self.destroyed:
             raise HubDestroyed("add() on a destroyed hub")
         fileno = _as_fileno(fileno)
-        if not callable(cb) or not callable(tb):
+        if target is None and (not callable(cb) or not callable(tb)):
             raise TypeError("the listener's cb and tb must be callable")
         if mark_as_closed is not None and not callable(mark_as_closed):
             raise TypeError("mark_as_closed must be callable or None")
@@ -657,8 +709,9 @@ cdef class BaseHub:
             listener = FdListener.__new__(FdListener)
             listener.evtype = evtype
             listener.fileno = fileno
-            listener.cb = cb
-            listener.tb = tb
+            listener._cb = cb
+            listener._tb = tb
+            listener._target = target
             listener.mark_as_closed = mark_as_closed
             listener.greenlet = getcurrent()
         else:
@@ -678,7 +731,7 @@ cdef class BaseHub:
                     f"Second simultaneous {evtype} on fileno {fileno} detected. Unless you "
                     f"really know what you're doing, make sure that only one greenthread can "
                     f"{evtype} any particular socket; to allow it, set the hub's "
-                    f"prevent_multiple_readers to False. MY THREAD={cb!r}; "
+                    f"prevent_multiple_readers to False. MY THREAD={listener.cb!r}; "
                     f"THAT THREAD={(<FdListener>primary).cb!r}"
                 )
             queued = self._queued_w if write else self._queued_r
@@ -850,7 +903,7 @@ cdef class BaseHub:
         cdef Timer timer = None
         cdef bint py_io
         current = getcurrent()
-        if self.greenlet is current:
+        if self._greenlet is current:
             raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
         # add/remove/switch overridden by a Python subclass or an instance
         # attribute are honoured, as the reference trampoline calls them.
@@ -863,6 +916,9 @@ cdef class BaseHub:
                 evtype = WRITE if write else READ
                 if py_io:
                     listener = self.add(evtype, fileno, current.switch, current.throw, mark_as_closed)
+                elif (self.lclass is FdListener and own_method(current, "switch", _GREENLET_SWITCH)
+                        and own_method(current, "throw", _GREENLET_THROW)):
+                    listener = self._add_listener(evtype, fileno, None, None, mark_as_closed, current)
                 else:
                     listener = self._add(evtype, fileno, current.switch, current.throw, mark_as_closed)
             finally:
@@ -916,7 +972,11 @@ cdef class BaseHub:
 
     cdef int _fire(self, FdListener listener) except -1:
         try:
-            listener.cb(listener._fd)
+            if listener._target is not None:  # g.switch(fd), in C
+                args = (listener._fd,)
+                greenlet_switch(listener._target, <PyObject *>args, NULL)
+            else:
+                listener._cb(listener._fd)
         except BaseException as e:
             if isinstance(e, self.SYSTEM_EXCEPTIONS):
                 raise
@@ -1130,7 +1190,7 @@ cdef class BaseHub:
 
     cdef Timer _schedule_switch(self, object seconds, object g, tuple args):
         cdef Timer t
-        if not (is_greenlet(g) and plain_switch(g)):  # else call whatever g.switch is
+        if not (is_greenlet(g) and own_method(g, "switch", _GREENLET_SWITCH)):  # else call whatever g.switch is
             return self._schedule_global(seconds, g.switch, args)
         t = Timer.__new__(Timer)
         t.seconds = seconds
@@ -1167,7 +1227,8 @@ cdef class BaseHub:
     cdef bint _overridden(self, str name) noexcept:
         """An instance attribute replaces the method ``name`` (an interned literal: its hash is cached)."""
         cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
-        return dictptr != NULL and dictptr[0] != NULL and PyDict_GetItem(<object>dictptr[0], name) != NULL
+        return (dictptr != NULL and dictptr[0] != NULL and PyDict_GET_SIZE(<object>dictptr[0]) != 0
+                and PyDict_GetItem(<object>dictptr[0], name) != NULL)
 
     cdef int _loop_wait(self, double seconds) except -1:
         # A Python subclass or an instance attribute may override wait();

@@ -52,36 +52,13 @@ cdef extern from *:
     /* The PyMethodDef of greenlet.switch, to recognise bound `g.switch`. */
     static PyMethodDef *eh_switch_def = NULL;
 
-    /* greenlet.switch as the greenlet type holds it (a method descriptor,
-       borrowed: the type keeps it), and its interned name. */
-    static PyObject *eh_switch_descr = NULL;
-    static PyObject *eh_switch_name = NULL;
-
     static inline int eh_init_switch_def(PyObject *bound_switch) {
         if (!PyCFunction_Check(bound_switch)) {
             PyErr_SetString(PyExc_TypeError, "greenlet.switch is not a builtin method");
             return -1;
         }
         eh_switch_def = ((PyCFunctionObject *)bound_switch)->m_ml;
-        eh_switch_name = PyUnicode_InternFromString("switch");
-        if (eh_switch_name == NULL)
-            return -1;
-        eh_switch_descr = _PyType_Lookup(&PyGreenlet_Type, eh_switch_name);
-        if (eh_switch_descr == NULL) {
-            PyErr_SetString(PyExc_TypeError, "greenlet.greenlet has no switch method");
-            return -1;
-        }
         return 0;
-    }
-    /* 1 if the greenlet g's `g.switch` is greenlet's own: neither its class
-       nor its instance __dict__ replaces it. */
-    static inline int eh_plain_switch(PyObject *g) {
-        PyObject **dictptr;
-        if (eh_switch_descr == NULL || _PyType_Lookup(Py_TYPE(g), eh_switch_name) != eh_switch_descr)
-            return 0;
-        dictptr = _PyObject_GetDictPtr(g);
-        return (dictptr == NULL || *dictptr == NULL || PyDict_GET_SIZE(*dictptr) == 0
-                || PyDict_GetItem(*dictptr, eh_switch_name) == NULL);
     }
     /* The greenlet g if cb is g.switch (builtin, not overridden), else NULL. Borrowed. */
     static inline PyObject *eh_switch_target(PyObject *cb) {
@@ -103,4 +80,3 @@ cdef extern from *:
     bint is_greenlet "eh_is_greenlet"(object o)
     int init_switch_def "eh_init_switch_def"(object bound_switch) except -1
     PyObject *switch_target "eh_switch_target"(object cb)
-    bint plain_switch "eh_plain_switch"(object g)  # g: a greenlet; init_switch_def() ran

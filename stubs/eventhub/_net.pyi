@@ -1,8 +1,20 @@
 """Types of eventhub/_net.pyx: the compiled fast path of GreenSocket's recv/send."""
 
-from typing_extensions import Buffer
+import socket
+
+from typing_extensions import Buffer, disjoint_base
 
 from eventhub.net import GreenSocket
+
+@disjoint_base
+class SocketState:
+    """GreenSocket's per-socket state as C fields: its base class when built."""
+
+    _sock: socket.socket
+    _timeout: float | None
+    _closed: bool
+    _stream: bool
+    _ran_dry: bool
 
 def recv(gsock: GreenSocket, bufsize: int, flags: int = 0) -> bytes: ...
 def recv_into(gsock: GreenSocket, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int: ...
