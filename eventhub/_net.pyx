@@ -16,7 +16,7 @@ from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF
 
-from eventhub.hubs._core cimport BaseHub, current_hub
+from eventhub.hubs._core cimport BaseHub, current_hub, socket_fileno
 from eventhub.includes.posix cimport EAGAIN, EBADF, EINTR, EWOULDBLOCK, errno
 
 import errno as _errno
@@ -107,7 +107,7 @@ def recv(SocketState gsock, Py_ssize_t bufsize, int flags=0):
         _wait_if_dry(gsock, flags)
     while True:
         buf = PyBytes_FromStringAndSize(NULL, bufsize)
-        n = c_recv(sock.fileno(), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
+        n = c_recv(socket_fileno(sock), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
         if n >= 0:
             if n != bufsize:
                 _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
@@ -149,7 +149,7 @@ def recv_into(SocketState gsock, buffer, Py_ssize_t nbytes=0, int flags=0):
         if nbytes > 0:
             _wait_if_dry(gsock, flags)
         while True:
-            n = c_recv(sock.fileno(), view.buf, <size_t>nbytes, flags)
+            n = c_recv(socket_fileno(sock), view.buf, <size_t>nbytes, flags)
             if n >= 0:
                 _note_read(gsock, n, nbytes, found_empty, flags)
                 return n
@@ -174,7 +174,7 @@ def send(SocketState gsock, data, int flags=0):
     try:
         sock = gsock._sock
         while True:
-            n = c_send(sock.fileno(), view.buf, <size_t>view.len, flags)
+            n = c_send(socket_fileno(sock), view.buf, <size_t>view.len, flags)
             if n >= 0:
                 return n
             err = errno
@@ -200,7 +200,7 @@ def sendall(SocketState gsock, data, int flags=0):
     try:
         sock = gsock._sock
         while sent < view.len:
-            n = c_send(sock.fileno(), <char *>view.buf + sent, <size_t>(view.len - sent), flags)
+            n = c_send(socket_fileno(sock), <char *>view.buf + sent, <size_t>(view.len - sent), flags)
             if n >= 0:
                 sent += n
                 continue

@@ -101,3 +101,15 @@ def test_other_extensions_are_used_when_built(name: str) -> None:
         assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
         assert greenthread.sleep is not greenthread.pure_sleep
         assert all(vars(net.GreenSocket)[name] is getattr(net._fast, name) for name in net.PURE_METHODS)
+
+
+def test_compiled_core_reads_socket_fds_in_c() -> None:
+    # The compiled fast path reads a socket.socket's fd from the object
+    # only if its C layout checked out at import; on the CPython we
+    # support it must, or every socket wait pays three fileno() calls.
+    try:
+        core = importlib.import_module("eventhub.hubs._core")
+    except ImportError:
+        assert not _required(), "eventhub.hubs._core missing although EVENTHUB_REQUIRE_EXTENSIONS is set"
+        return
+    assert core._check_socket_layout() is True

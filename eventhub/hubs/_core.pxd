@@ -51,7 +51,7 @@ cdef struct TimerEntry:
 cdef class Timer:
     cdef public object seconds
     cdef public bint called
-    cdef double _scheduled             # the deadline; NaN until scheduled
+    cdef double _scheduled             # the deadline, once _is_scheduled
     # The hub holding this timer, borrowed: a timer must not keep its hub
     # alive (the hub's C heap is invisible to the GC, so hub -> timer -> hub
     # would never be collected).  The hub clears it whenever it drops an
@@ -66,6 +66,7 @@ cdef class Timer:
     # Set by BaseHub._schedule_switch: _cb is a greenlet g, and firing means
     # g.switch(*_args).  Saves making a bound method per sleep(0) and spawn.
     cdef bint _switch_to
+    cdef bint _is_scheduled            # scheduled_time is set (zeroed: no __cinit__ per timer)
 
 
 cdef class LocalTimer(Timer):
@@ -214,3 +215,8 @@ cdef class BaseHub:
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.
 cdef object current_hub()
+
+# sock.fileno() as a C int (-1 once closed), read from the socket object
+# for a socket.socket (its layout is checked at import); any other object's
+# fileno() is called.
+cdef int socket_fileno(object sock) except? -2

@@ -21,8 +21,11 @@ import traceback
 import greenlet as _greenlet_mod
 from socket import socket as _socket_type
 
+import _socket  # the C module: eventlet's monkey_patch() leaves it alone
+
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.list cimport PyList_GET_ITEM
+from cpython.long cimport PyLong_AsDouble
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -111,7 +114,6 @@ cdef object _monotonic = time.monotonic
 cdef object _GREENLET_SWITCH = _greenlet_mod.greenlet.__dict__["switch"]
 cdef object _GREENLET_THROW = _greenlet_mod.greenlet.__dict__["throw"]
 cdef double _INF = float("inf")
-cdef double _NAN = float("nan")
 
 
 # ---------------------------------------------------------------------------
@@ -167,20 +169,66 @@ cdef inline double _as_delay(object seconds) except? -1.0:
         if d != d or d == _INF or d == -_INF:
             return _as_delay_slow(seconds)  # raises the reference's ValueError
     elif type(seconds) is int:
-        d = <double>seconds  # OverflowError for huge ints, as in the pure hub
+        d = PyLong_AsDouble(seconds)  # OverflowError for huge ints, as in the pure hub
     else:
         d = <double>_as_delay_slow(seconds)
     return d if d > 0 else 0.0
 
 
 cdef inline object _as_fileno(object fd):
+    cdef int number
     if type(fd) is int and 0 <= fd <= INT_MAX:
         return fd
     if type(fd) is _socket_type:  # what eventhub.net waits on: skip the Python-level helper
-        number = fd.fileno()
-        if type(number) is int and 0 <= number <= INT_MAX:
+        number = socket_fileno(fd)
+        if number >= 0:
             return number
     return _as_fileno_slow(fd)  # the reference's checks and error messages
+
+
+# ---------------------------------------------------------------------------
+# A socket's fd without a method call
+# ---------------------------------------------------------------------------
+# socket.fileno() is a Python method call (~250 instructions), and a socket
+# wait asked for it three times.  CPython's socket object (PySocketSockObject,
+# Modules/socketmodule.h) starts with the fd after the object header, and
+# fileno() returns exactly that; _check_socket_layout() verifies it on this
+# interpreter at import, and only then is the field read.
+
+cdef extern from *:
+    """
+    typedef struct { PyObject_HEAD int sock_fd; } eh_socket_head;
+    static inline int eh_socket_head_fd(PyObject *sock) { return ((eh_socket_head *)sock)->sock_fd; }
+    """
+    int socket_head_fd "eh_socket_head_fd"(object sock)
+    Py_ssize_t SOCKET_HEAD_SIZE "sizeof(eh_socket_head)"
+
+cdef bint _socket_layout_known = False
+
+
+cdef int socket_fileno(object sock) except? -2:
+    """``sock.fileno()`` as a C int (-1 once closed); no method call for a socket.socket."""
+    if _socket_layout_known and type(sock) is _socket_type:
+        return socket_head_fd(sock)
+    return sock.fileno()
+
+
+def _check_socket_layout():
+    """Whether socket objects hold their fd where socket_fileno() reads it."""
+    if _socket.socket.__basicsize__ < SOCKET_HEAD_SIZE or not issubclass(_socket_type, _socket.socket):
+        return False
+    first, second = _socket.socketpair()
+    try:
+        if socket_head_fd(first) != first.fileno() or socket_head_fd(second) != second.fileno():
+            return False
+        first.close()
+        return socket_head_fd(first) == -1
+    finally:
+        first.close()
+        second.close()
+
+
+_socket_layout_known = _check_socket_layout()
 
 
 cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
@@ -275,35 +323,36 @@ cdef inline bint _timer_called(PyObject *timer) except -1:
 # the hundred thousand, and tracking them made the collector cost about a
 # third of scheduling.  A timer drops its callback and arguments as soon as
 # it fires or is cancelled, so it cannot keep a cycle alive past that.
+# A free list spares the allocator the timer of every sleep(0).
 @cython.no_gc
+@cython.freelist(256)
 cdef class Timer:
     """Call ``cb(*args, **kw)`` once, ``seconds`` after it was scheduled."""
 
     def __init__(self, seconds, cb, *args, **kw):
         self.seconds = seconds
         self.called = False
-        self._scheduled = _NAN
+        self._is_scheduled = False
         self._hub_ptr = NULL
         self._cb = cb
         self._args = args
         self._kw = kw
 
-    def __cinit__(self, *args, **kw):
-        self._scheduled = _NAN
-
     @property
     def scheduled_time(self):
         """When the timer is due on its hub's clock; None until scheduled."""
-        return None if self._scheduled != self._scheduled else self._scheduled
+        return self._scheduled if self._is_scheduled else None
 
     @scheduled_time.setter
     def scheduled_time(self, value):
-        self._scheduled = _NAN if value is None else value
+        if value is not None:
+            self._scheduled = value
+        self._is_scheduled = value is not None
 
     @property
     def pending(self):
         """True while the timer is scheduled and has neither fired nor been cancelled."""
-        return not self.called and self._scheduled == self._scheduled
+        return not self.called and self._is_scheduled
 
     cdef void _clear(self) noexcept:
         self._cb = None
@@ -373,7 +422,7 @@ cdef class LocalTimer(Timer):
         g = self.greenlet
         if g is None or _dead(g):
             return False
-        return not self.called and self._scheduled == self._scheduled
+        return not self.called and self._is_scheduled
 
     cdef int _fire(self) except -1:
         g = self.greenlet
@@ -1027,6 +1076,7 @@ cdef class BaseHub:
         self._next_len += 1
         if isinstance(timer, Timer):
             (<Timer>timer)._scheduled = deadline
+            (<Timer>timer)._is_scheduled = True
             (<Timer>timer)._hub_ptr = <PyObject *>self
         return deadline
 

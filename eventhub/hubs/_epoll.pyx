@@ -18,7 +18,7 @@ import weakref
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
-from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
+from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState, socket_fileno
 from eventhub.includes.epoll cimport (
     EPOLL_CLOEXEC,
     EPOLL_CTL_ADD,
@@ -152,7 +152,7 @@ cdef class Hub(BaseHub):
         if owner is None:
             return False
         ref = self._owners.get(fd)
-        return ref is not None and ref() is owner and owner.fileno() == fd
+        return ref is not None and ref() is owner and socket_fileno(owner) == fd
 
     cdef int _forget(self, int fd) except -1:
         cdef FdState *st = &self._fdstate[fd]

@@ -59,7 +59,7 @@ from posix.time cimport timeval
 from posix.fcntl cimport F_GETFD, fcntl
 from posix.unistd cimport getpid
 
-from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
+from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState, socket_fileno
 from eventhub.includes cimport libevent as le
 
 cdef enum:
@@ -393,7 +393,7 @@ cdef class Hub(BaseHub):
         if owner is None:
             return False
         ref = self._owners.get(fd)
-        return ref is not None and ref() is owner and owner.fileno() == fd
+        return ref is not None and ref() is owner and socket_fileno(owner) == fd
 
     cdef int _drop_unwanted(self, int fd) except -1:
         """fd fired for a direction nobody waits for: delete that event."""
