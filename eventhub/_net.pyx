@@ -52,7 +52,7 @@ cdef class SocketState:
 cdef int _wait(SocketState gsock, bint write, int flags) except -1:
     """GreenSocket._wait(not write, flags), with the compiled trampoline."""
     timeout = gsock._timeout
-    if timeout == 0.0 or flags & MSG_DONTWAIT:
+    if (timeout is not None and timeout == 0.0) or flags & MSG_DONTWAIT:
         raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
     if gsock._closed:
         raise OSError(_errno.EBADF, "Bad file descriptor")
@@ -71,7 +71,7 @@ cdef int _wait(SocketState gsock, bint write, int flags) except -1:
 
 cdef int _wait_if_dry(SocketState gsock, int flags) except -1:
     """Before a plain read: wait if the last read ran the socket dry (as net.py's recv)."""
-    if gsock._ran_dry and flags == 0 and gsock._timeout != 0.0:
+    if gsock._ran_dry and flags == 0 and (gsock._timeout is None or gsock._timeout != 0.0):
         _wait(gsock, False, flags)
     return 0
 

@@ -9,7 +9,7 @@ import greenlet
 import pytest
 
 import eventhub
-from eventhub import hubs
+from eventhub import hubs, net
 
 
 def test_mainloop_is_not_running_until_first_switch(hub: Any) -> None:
@@ -205,3 +205,24 @@ def test_greenthreads_start_on_the_calling_threads_current_hub(hub: Any, hub_cla
     assert parent_hub_greenlet() is hub.greenlet
     hubs.use_hub(hub_class)
     assert parent_hub_greenlet() is hubs.get_hub().greenlet is not hub.greenlet
+
+
+def test_hub_blocks_when_idle_after_busy_io(hub: Any) -> None:
+    # The epoll hub looks for ready fds without blocking while they keep
+    # coming; once none are, it must block again, not spin.
+    a, b = net.socketpair()
+
+    def echo() -> None:
+        for _ in range(200):
+            b.sendall(b.recv(1))
+
+    server = eventhub.spawn(echo)
+    for _ in range(200):
+        a.sendall(b"x")
+        assert a.recv(1) == b"x"
+    server.wait()
+    used = time.process_time()
+    eventhub.sleep(0.2)
+    assert time.process_time() - used < 0.1  # a spinning loop would use ~0.2 s
+    a.close()
+    b.close()

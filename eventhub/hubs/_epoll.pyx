@@ -72,6 +72,7 @@ cdef class Hub(BaseHub):
     cdef epoll_event *_events
     cdef bint _dispatching
     cdef dict _owners  # fd -> weakref to the socket whose wait registered it
+    cdef bint _busy    # the last wait found fds ready
 
     def __cinit__(self, *args, **kw):
         self._epfd = -1
@@ -222,11 +223,16 @@ cdef class Hub(BaseHub):
             if buf == NULL:
                 raise MemoryError()
         try:
-            if timeout == 0:
+            # While fds keep being ready, look without blocking first: that
+            # keeps the GIL (releasing and retaking it costs more than the
+            # syscall); only an empty look is followed by a blocking wait.
+            n = 0
+            if timeout == 0 or self._busy:
                 n = epoll_wait(self._epfd, buf, MAX_EVENTS, 0)
-            else:
+            if n == 0 and timeout != 0:
                 with nogil:
                     n = epoll_wait(self._epfd, buf, MAX_EVENTS, timeout)
+            self._busy = n > 0
             if n < 0:
                 if errno == EINTR:
                     PyErr_CheckSignals()
