@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from typing import Any
 
 import pytest
@@ -43,6 +45,36 @@ def test_equal_deadlines_fire_in_scheduling_order(hub_class: Any) -> None:
     clock.now += 1.0
     fire_due(hub)
     assert fired == list(range(50))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sorted_and_unsorted_batches_fire_in_deadline_order(hub_class: Any, seed: int) -> None:
+    # The compiled heap stays a sorted array while timers arrive in deadline
+    # order and becomes a heap when one does not; the order must not care.
+    rng = random.Random(seed)
+    clock = FakeClock()
+    hub = hub_class(clock=clock)
+    fired: list[int] = []
+    expected: list[tuple[float, int]] = []
+    pending: dict[int, tuple[float, Any]] = {}
+    keys = itertools.count()
+    for _ in range(40):
+        ordered = rng.random() < 0.6  # most batches in deadline order, like sleep(0)
+        delays = sorted(rng.random() for _ in range(rng.choice((1, 5, 100)))) if ordered else [
+            rng.random() for _ in range(rng.choice((1, 5, 100)))
+        ]
+        for delay in delays:
+            key = next(keys)  # increasing: breaks deadline ties like scheduling order
+            pending[key] = (clock.now + delay, hub.schedule_call_global(delay, fired.append, key))
+        for key in rng.sample(sorted(pending), len(pending) // 10):  # cancel some
+            pending.pop(key)[1].cancel()
+        clock.now += rng.random() * 0.5
+        due = sorted((deadline, key) for key, (deadline, _) in pending.items() if deadline <= clock.now)
+        for _, key in due:
+            del pending[key]
+        expected.extend(due)
+        fire_due(hub)
+        assert fired == [key for _, key in expected]
 
 
 def test_timer_not_due_does_not_fire(hub_class: Any) -> None:

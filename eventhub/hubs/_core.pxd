@@ -105,7 +105,7 @@ cdef class BaseHub:
     cdef public list closed            # obsoleted listeners awaiting IOClosed
 
     # -- timers --------------------------------------------------------------
-    cdef TimerEntry *_heap
+    cdef TimerEntry *_heap             # the live heap: _heap_mem, or past popped entries
     cdef Py_ssize_t _heap_len
     cdef Py_ssize_t _heap_cap
     cdef TimerEntry *_next             # added while firing: heaped next pass
@@ -211,6 +211,12 @@ cdef class BaseHub:
     # (FdListener._target) and are not made unless read.
     cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
                               object mark_as_closed, object target)
+    # The timer heap's memory; while _heap_sorted the heap is a sorted array,
+    # and popping its first entry moves _heap one entry on instead of sifting.
+    cdef TimerEntry *_heap_mem
+    cdef bint _heap_sorted
+    cdef void _pop_first(self) noexcept
+    cdef void _rebase_heap(self) noexcept
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.

@@ -29,7 +29,7 @@ from cpython.long cimport PyLong_AsDouble
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.string cimport memset
+from libc.string cimport memmove, memset
 
 cdef extern from *:
     """
@@ -542,6 +542,8 @@ cdef class BaseHub:
         self.closed = []
         self._calls = collections.deque()
         self._heap = NULL
+        self._heap_mem = NULL
+        self._heap_sorted = True
         self._next = NULL
         # Greenthreads started from now on reuse frame-stack chunks.
         _stackcache.install()
@@ -567,7 +569,7 @@ cdef class BaseHub:
         for i in range(self._next_len):
             _detach(self._next[i].timer, self)
             Py_DECREF(<object>self._next[i].timer)
-        PyMem_Free(self._heap)
+        PyMem_Free(self._heap_mem)
         PyMem_Free(self._next)
         PyMem_Free(self._fdstate)
 
@@ -669,10 +671,7 @@ cdef class BaseHub:
                 if (target == NULL or <object>target is cur
                         or not greenlet_is_started(<object>target)):
                     break
-            self._heap_len -= 1
-            if self._heap_len:
-                self._heap[0] = self._heap[self._heap_len]
-                _sift_up(self._heap, self._heap_len, 0)
+            self._pop_first()
             Py_DECREF(obj)  # the heap's reference; `obj` keeps it alive
             if t.called:
                 self.timers_canceled -= 1
@@ -1120,7 +1119,10 @@ cdef class BaseHub:
                 self._next[kept] = self._next[i]
                 kept += 1
         self._next_len = kept
-        _heapify(self._heap, self._heap_len)
+        if not self._heap_sorted:  # a sorted array stays sorted when thinned
+            _heapify(self._heap, self._heap_len)
+        elif self._heap_len == 0:
+            self._rebase_heap()
         return 0
 
     cdef int _prepare_timers(self) except -1:
@@ -1129,7 +1131,9 @@ cdef class BaseHub:
         cdef bint bulk
         if n == 0:
             return 0
+        self._rebase_heap()
         _reserve(&self._heap, &self._heap_cap, self._heap_len + n)
+        self._heap_mem = self._heap
         # Many new timers at once: append them all and re-heapify in O(n)
         # rather than sifting each in.  (deadline, seq) is a total order, so
         # timers pop in the same order either way.
@@ -1141,15 +1145,43 @@ cdef class BaseHub:
                     dropped = []
                 dropped.append(<object>self._next[i].timer)
                 Py_DECREF(<object>self._next[i].timer)
-            else:
-                self._heap[self._heap_len] = self._next[i]
-                if not bulk:
-                    _sift_down(self._heap, 0, self._heap_len)
-                self._heap_len += 1
+                continue
+            # Timers added in deadline order (every sleep(0) and spawn, on a
+            # monotonic clock) keep the heap a sorted array: no sifting.
+            if (self._heap_sorted and self._heap_len
+                    and _seq_less(&self._next[i], &self._heap[self._heap_len - 1])):
+                self._heap_sorted = False
+            self._heap[self._heap_len] = self._next[i]
+            if not bulk and not self._heap_sorted:
+                _sift_down(self._heap, 0, self._heap_len)
+            self._heap_len += 1
         self._next_len = 0
-        if bulk:
+        if bulk and not self._heap_sorted:
             _heapify(self._heap, self._heap_len)
         return 0
+
+    cdef void _pop_first(self) noexcept:
+        """Drop the heap's first entry (the caller took over its reference)."""
+        self._heap_len -= 1
+        if self._heap_sorted:
+            # A sorted array minus its head is still sorted, hence a heap:
+            # the heap starts one entry further into its memory.
+            self._heap += 1
+            self._heap_cap -= 1
+        elif self._heap_len:
+            self._heap[0] = self._heap[self._heap_len]
+            _sift_up(self._heap, self._heap_len, 0)
+        if self._heap_len == 0:
+            self._heap_sorted = True
+            self._rebase_heap()
+
+    cdef void _rebase_heap(self) noexcept:
+        """Move the heap back to the start of its memory (before it grows)."""
+        cdef Py_ssize_t skipped = self._heap - self._heap_mem
+        if skipped:
+            memmove(self._heap_mem, self._heap, <size_t>self._heap_len * sizeof(TimerEntry))
+            self._heap = self._heap_mem
+            self._heap_cap += skipped
 
     def prepare_timers(self):
         self._prepare_timers()
@@ -1160,10 +1192,7 @@ cdef class BaseHub:
             if when < self._heap[0].deadline:
                 break
             ptr = self._heap[0].timer
-            self._heap_len -= 1
-            if self._heap_len:
-                self._heap[0] = self._heap[self._heap_len]
-                _sift_up(self._heap, self._heap_len, 0)
+            self._pop_first()
             timer = <object>ptr  # takes a new reference ...
             Py_DECREF(timer)     # ... and gives back the heap's
             if isinstance(timer, Timer):
@@ -1213,6 +1242,8 @@ cdef class BaseHub:
             dropped.append(<object>self._heap[i].timer)
             Py_DECREF(<object>self._heap[i].timer)
         self._heap_len = 0
+        self._heap_sorted = True
+        self._rebase_heap()
         for i in range(self._next_len):
             _detach(self._next[i].timer, self)
             dropped.append(<object>self._next[i].timer)
