@@ -49,6 +49,14 @@ cdef class SocketState:
     cdef public bint _ran_dry      # the last plain read ran the stream dry
 
 
+# recv() of up to SMALL_READ bytes reads here first.  One buffer serves every
+# greenthread and thread: it is filled and copied out with the GIL held and
+# nothing in between can switch away or run Python code.
+cdef enum:
+    SMALL_READ = 8192
+cdef char _small_read[SMALL_READ]
+
+
 cdef int _wait(SocketState gsock, bint write, int flags) except -1:
     """GreenSocket._wait(not write, flags), with the compiled trampoline."""
     timeout = gsock._timeout
@@ -106,17 +114,28 @@ def recv(SocketState gsock, Py_ssize_t bufsize, int flags=0):
     if bufsize > 0:
         _wait_if_dry(gsock, flags)
     while True:
-        buf = PyBytes_FromStringAndSize(NULL, bufsize)
-        n = c_recv(socket_fileno(sock), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
-        if n >= 0:
-            if n != bufsize:
-                _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
-            result = <object>buf
-            Py_DECREF(result)
-            _note_read(gsock, n, bufsize, found_empty, flags)
-            return result
+        if bufsize <= SMALL_READ:
+            # Into the shared buffer, then a bytes object of exactly what
+            # came: one small allocation instead of bufsize bytes and a
+            # shrink (request/response reads are short).
+            n = c_recv(socket_fileno(sock), _small_read, <size_t>bufsize, flags)
+            if n >= 0:
+                result = <object>PyBytes_FromStringAndSize(_small_read, n)
+                Py_DECREF(result)
+                _note_read(gsock, n, bufsize, found_empty, flags)
+                return result
+        else:
+            buf = PyBytes_FromStringAndSize(NULL, bufsize)
+            n = c_recv(socket_fileno(sock), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
+            if n >= 0:
+                if n != bufsize:
+                    _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
+                result = <object>buf
+                Py_DECREF(result)
+                _note_read(gsock, n, bufsize, found_empty, flags)
+                return result
+            Py_DECREF(<object>buf)
         err = errno
-        Py_DECREF(<object>buf)
         if err == EINTR:
             PyErr_CheckSignals()
         elif _would_block(err):

@@ -48,6 +48,23 @@ def test_pingpong(gpair: Any) -> None:
     t.wait()
 
 
+@pytest.mark.parametrize("bufsize", [1, 100, 8191, 8192, 8193, 70000])
+def test_recv_returns_what_came_up_to_bufsize(gpair: Any, bufsize: int) -> None:
+    # Small reads go through a shared buffer when compiled, large ones not.
+    a, b = gpair
+    data = bytes(range(256)) * 400  # 102400 bytes, more than any bufsize
+    sender = spawn(b.sendall, data)
+    got = bytearray()
+    while len(got) < len(data):
+        chunk = a.recv(bufsize)
+        assert 0 < len(chunk) <= bufsize
+        got += chunk
+    sender.wait()
+    assert bytes(got) == data
+    b.sendall(b"xyz")
+    assert a.recv(bufsize) == b"xyz"[:bufsize]
+
+
 def test_recv_into_and_send(gpair: Any) -> None:
     a, b = gpair
     buf = bytearray(8)

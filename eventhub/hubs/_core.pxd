@@ -207,7 +207,7 @@ cdef class BaseHub:
     # The SIGALRM handler block detection replaced (a field: an instance
     # __dict__ left empty makes _overridden() a size check).
     cdef public object _old_signal_handler
-    # _add(); with a greenlet target, cb/tb are target's own switch/throw
+    # _add(); with target (the current greenlet), cb/tb are its own switch/throw
     # (FdListener._target) and are not made unless read.
     cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
                               object mark_as_closed, object target)

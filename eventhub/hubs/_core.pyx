@@ -447,6 +447,7 @@ cdef inline bint _dead(object g) except -1:
 # Listeners
 # ---------------------------------------------------------------------------
 
+@cython.freelist(64)  # one per socket wait
 cdef class FdListener:
     """One greenthread waiting for one direction of readiness on one fd."""
 
@@ -728,7 +729,7 @@ cdef class BaseHub:
 
     cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
                               object mark_as_closed, object target):
-        """add(); with a greenlet ``target`` (and lclass FdListener), cb/tb are its own switch/throw."""
+        """add(); with ``target`` (the current greenlet; lclass FdListener), cb/tb are its own switch/throw."""
         cdef FdListener listener
         cdef bint write
         cdef int fd
@@ -761,7 +762,7 @@ cdef class BaseHub:
             listener._tb = tb
             listener._target = target
             listener.mark_as_closed = mark_as_closed
-            listener.greenlet = getcurrent()
+            listener.greenlet = getcurrent() if target is None else target
         else:
             obj = self.lclass(evtype, fileno, cb, tb, mark_as_closed)
             if not isinstance(obj, FdListener):
