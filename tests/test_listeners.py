@@ -11,7 +11,7 @@ import greenlet
 import pytest
 
 import eventhub
-from eventhub import hubs
+from eventhub import hubs, net
 from eventhub.hubs import IOClosed
 
 
@@ -110,6 +110,31 @@ def test_trampoline_resumes_through_a_subclass_switch(hub: Any, pair: tuple[sock
     b.send(b"x")
     eventhub.sleep(0.01)
     assert g.dead and resumed == [(), (a.fileno(),)]
+
+
+@pytest.mark.parametrize("method", ["add", "remove", "switch"])
+def test_trampoline_calls_methods_replaced_on_the_hub_instance(
+    hub: Any, pair: tuple[socket.socket, socket.socket], method: str
+) -> None:
+    a, b = pair
+    callers: list[Any] = []
+    original = getattr(hub, method)
+
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        callers.append(greenlet.getcurrent())
+        return original(*args, **kwargs)
+
+    setattr(hub, method, traced)
+    try:
+        reader = net.GreenSocket(sock=a)  # its waits take the compiled fast path when built
+        reader.settimeout(None)  # the fixture's socket is non-blocking
+        g = eventhub.spawn(reader.recv, 1)
+        eventhub.sleep(0)
+        b.send(b"x")
+        assert g.wait() == b"x"
+    finally:
+        delattr(hub, method)
+    assert g in callers
 
 
 def test_write_listener_fires_when_writable(hub: Any, pair: tuple[socket.socket, socket.socket]) -> None:

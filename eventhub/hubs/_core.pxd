@@ -217,6 +217,7 @@ cdef class BaseHub:
     cdef bint _heap_sorted
     cdef void _pop_first(self) noexcept
     cdef void _rebase_heap(self) noexcept
+    cdef bint _io_overridden(self) noexcept   # _overridden() of add, remove or switch
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.

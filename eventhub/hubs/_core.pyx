@@ -956,7 +956,7 @@ cdef class BaseHub:
             raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
         # add/remove/switch overridden by a Python subclass or an instance
         # attribute are honoured, as the reference trampoline calls them.
-        py_io = self._py_io or self._overridden("add") or self._overridden("remove") or self._overridden("switch")
+        py_io = self._py_io or self._io_overridden()
         if timeout is not None:
             timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
         try:
@@ -973,7 +973,7 @@ cdef class BaseHub:
             finally:
                 self._io_owner = None
             try:
-                return self.switch() if py_io else self._switch()
+                return self.switch() if py_io else self._switch_from(current)
             finally:
                 if py_io:
                     self.remove(listener)
@@ -1311,6 +1311,15 @@ cdef class BaseHub:
         cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
         return (dictptr != NULL and dictptr[0] != NULL and PyDict_GET_SIZE(<object>dictptr[0]) != 0
                 and PyDict_GetItem(<object>dictptr[0], name) != NULL)
+
+    cdef bint _io_overridden(self) noexcept:
+        """An instance attribute replaces add(), remove() or switch() (one look at __dict__)."""
+        cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
+        if dictptr == NULL or dictptr[0] == NULL or PyDict_GET_SIZE(<object>dictptr[0]) == 0:
+            return False
+        instance = <object>dictptr[0]
+        return (PyDict_GetItem(instance, "add") != NULL or PyDict_GetItem(instance, "remove") != NULL
+                or PyDict_GetItem(instance, "switch") != NULL)
 
     cdef int _loop_wait(self, double seconds) except -1:
         # A Python subclass or an instance attribute may override wait();
