@@ -107,7 +107,7 @@ cdef class BaseHub:
     # -- timers --------------------------------------------------------------
     cdef TimerEntry *_heap             # the live heap: _heap_mem, or past popped entries
     cdef Py_ssize_t _heap_len
-    cdef Py_ssize_t _heap_cap
+    cdef Py_ssize_t _heap_cap          # entries that fit from _heap on
     cdef TimerEntry *_next             # added while firing: heaped next pass
     cdef Py_ssize_t _next_len
     cdef Py_ssize_t _next_cap

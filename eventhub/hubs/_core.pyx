@@ -1132,9 +1132,13 @@ cdef class BaseHub:
         cdef bint bulk
         if n == 0:
             return 0
-        self._rebase_heap()
-        _reserve(&self._heap, &self._heap_cap, self._heap_len + n)
-        self._heap_mem = self._heap
+        if self._heap_len + n > self._heap_cap:  # no room past the heap's end
+            # Back to the start of its memory, and at most half full after
+            # this batch: an entry is moved O(1) times on average, however
+            # long a sorted heap keeps popping at one end and growing at the other.
+            self._rebase_heap()
+            _reserve(&self._heap, &self._heap_cap, 2 * (self._heap_len + n))
+            self._heap_mem = self._heap
         # Many new timers at once: append them all and re-heapify in O(n)
         # rather than sifting each in.  (deadline, seq) is a total order, so
         # timers pop in the same order either way.
@@ -1177,7 +1181,7 @@ cdef class BaseHub:
             self._rebase_heap()
 
     cdef void _rebase_heap(self) noexcept:
-        """Move the heap back to the start of its memory (before it grows)."""
+        """Move the heap back to the start of its memory."""
         cdef Py_ssize_t skipped = self._heap - self._heap_mem
         if skipped:
             memmove(self._heap_mem, self._heap, <size_t>self._heap_len * sizeof(TimerEntry))
