@@ -119,23 +119,22 @@ def recv(SocketState gsock, Py_ssize_t bufsize, int flags=0):
             # came: one small allocation instead of bufsize bytes and a
             # shrink (request/response reads are short).
             n = c_recv(socket_fileno(sock), _small_read, <size_t>bufsize, flags)
+            err = errno
             if n >= 0:
-                result = <object>PyBytes_FromStringAndSize(_small_read, n)
-                Py_DECREF(result)
-                _note_read(gsock, n, bufsize, found_empty, flags)
-                return result
+                buf = PyBytes_FromStringAndSize(_small_read, n)
         else:
             buf = PyBytes_FromStringAndSize(NULL, bufsize)
             n = c_recv(socket_fileno(sock), PyBytes_AS_STRING(buf), <size_t>bufsize, flags)
-            if n >= 0:
-                if n != bufsize:
-                    _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
-                result = <object>buf
-                Py_DECREF(result)
-                _note_read(gsock, n, bufsize, found_empty, flags)
-                return result
-            Py_DECREF(<object>buf)
-        err = errno
+            err = errno
+            if n < 0:
+                Py_DECREF(<object>buf)
+            elif n != bufsize:
+                _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
+        if n >= 0:
+            result = <object>buf
+            Py_DECREF(result)  # the new reference buf came with
+            _note_read(gsock, n, bufsize, found_empty, flags)
+            return result
         if err == EINTR:
             PyErr_CheckSignals()
         elif _would_block(err):

@@ -33,18 +33,22 @@ from libc.string cimport memmove, memset
 
 cdef extern from *:
     """
+    /* 1 if o's instance __dict__ holds `name`; a missing or empty one is
+       told apart before any dict lookup (greenlets always carry one). */
+    static int eh_instance_has(PyObject *o, PyObject *name) {
+        PyObject **dictptr = _PyObject_GetDictPtr(o);
+        return (dictptr != NULL && *dictptr != NULL && PyDict_GET_SIZE(*dictptr) != 0
+                && PyDict_GetItem(*dictptr, name) != NULL);
+    }
     /* getattr(o, name, None), without the attribute machinery in the common
-       case where neither o's class nor its (missing or empty) __dict__ can
-       hold `name`.  A new reference, or NULL with an exception set. */
+       case where neither o's class nor its __dict__ holds `name`.  A new
+       reference, or NULL with an exception set. */
     static PyObject *eh_optional_attr(PyObject *o, PyObject *name) {
         PyTypeObject *tp = Py_TYPE(o);
-        PyObject **dictptr;
         PyObject *value;
-        if (tp->tp_getattro == PyObject_GenericGetAttr && _PyType_Lookup(tp, name) == NULL) {
-            dictptr = _PyObject_GetDictPtr(o);
-            if (dictptr == NULL || *dictptr == NULL || PyDict_GET_SIZE(*dictptr) == 0)
-                Py_RETURN_NONE;
-        }
+        if (tp->tp_getattro == PyObject_GenericGetAttr && _PyType_Lookup(tp, name) == NULL
+                && !eh_instance_has(o, name))
+            Py_RETURN_NONE;
         if (_PyObject_LookupAttr(o, name, &value) < 0)
             return NULL;
         if (value == NULL)
@@ -55,14 +59,11 @@ cdef extern from *:
        nor o's __dict__, nor a subclass replaces it. */
     static int eh_own_method(PyObject *o, PyObject *name, PyObject *descr) {
         PyTypeObject *tp = Py_TYPE(o);
-        PyObject **dictptr;
-        if (tp->tp_getattro != PyObject_GenericGetAttr || _PyType_Lookup(tp, name) != descr)
-            return 0;
-        dictptr = _PyObject_GetDictPtr(o);
-        return (dictptr == NULL || *dictptr == NULL || PyDict_GET_SIZE(*dictptr) == 0
-                || PyDict_GetItem(*dictptr, name) == NULL);
+        return (tp->tp_getattro == PyObject_GenericGetAttr && _PyType_Lookup(tp, name) == descr
+                && !eh_instance_has(o, name));
     }
     """
+    bint instance_has "eh_instance_has"(object o, object name)
     object optional_attr "eh_optional_attr"(object o, object name)
     bint own_method "eh_own_method"(object o, object name, object descr)
 
@@ -308,6 +309,11 @@ cdef inline void _detach(PyObject *timer, BaseHub hub) noexcept:
         (<Timer>t)._hub_ptr = NULL
 
 
+cdef inline PyObject *_switch_target_of(Timer t) noexcept:
+    """The greenlet g a timer would just switch to (its callback is g.switch), else NULL; borrowed."""
+    return <PyObject *>t._cb if t._switch_to else switch_target(t._cb)
+
+
 cdef inline bint _timer_called(PyObject *timer) except -1:
     cdef object t = <object>timer
     if isinstance(t, Timer):
@@ -367,7 +373,7 @@ cdef class Timer:
         cb = self._cb
         args = self._args
         kw = self._kw
-        target = <PyObject *>cb if self._switch_to else switch_target(cb)
+        target = _switch_target_of(self)
         self._clear()
         assert cb is not None
         if target != NULL:  # g.switch: straight through greenlet's C API
@@ -666,7 +672,7 @@ cdef class BaseHub:
                 break
             t = <Timer>obj
             if not t.called:
-                target = <PyObject *>t._cb if t._switch_to else switch_target(t._cb)
+                target = _switch_target_of(t)
                 # An unstarted greenlet would begin at cur's Python recursion
                 # depth, and a chain of them overflow it: the loop starts those.
                 if (target == NULL or <object>target is cur
@@ -1312,18 +1318,14 @@ cdef class BaseHub:
 
     cdef bint _overridden(self, str name) noexcept:
         """An instance attribute replaces the method ``name`` (an interned literal: its hash is cached)."""
-        cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
-        return (dictptr != NULL and dictptr[0] != NULL and PyDict_GET_SIZE(<object>dictptr[0]) != 0
-                and PyDict_GetItem(<object>dictptr[0], name) != NULL)
+        return instance_has(self, name)
 
     cdef bint _io_overridden(self) noexcept:
-        """An instance attribute replaces add(), remove() or switch() (one look at __dict__)."""
+        """An instance attribute replaces add(), remove() or switch()."""
         cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
         if dictptr == NULL or dictptr[0] == NULL or PyDict_GET_SIZE(<object>dictptr[0]) == 0:
-            return False
-        instance = <object>dictptr[0]
-        return (PyDict_GetItem(instance, "add") != NULL or PyDict_GetItem(instance, "remove") != NULL
-                or PyDict_GetItem(instance, "switch") != NULL)
+            return False  # the usual case, told in one look
+        return self._overridden("add") or self._overridden("remove") or self._overridden("switch")
 
     cdef int _loop_wait(self, double seconds) except -1:
         # A Python subclass or an instance attribute may override wait();
