@@ -112,6 +112,45 @@ def test_trampoline_resumes_through_a_subclass_switch(hub: Any, pair: tuple[sock
     assert g.dead and resumed == [(), (a.fileno(),)]
 
 
+@pytest.mark.parametrize("method", ["switch", "throw"])
+def test_socket_wait_notices_a_method_replaced_on_the_class_later(
+    hub: Any, pair: tuple[socket.socket, socket.socket], method: str
+) -> None:
+    # The compiled hub remembers, per class, that switch() and throw() are
+    # greenlet's own; replacing one on the class afterwards must be noticed.
+    a, b = pair
+    seen: list[str] = []
+
+    class Late(greenlet.greenlet):
+        pass
+
+    original = getattr(greenlet.greenlet, method)
+
+    def traced(self: greenlet.greenlet, *args: Any, **kwargs: Any) -> Any:
+        seen.append(method)
+        return original(self, *args, **kwargs)
+
+    sock = net.GreenSocket(sock=a)  # its waits take the compiled fast path when built
+    sock.settimeout(None)  # the fixture's socket is non-blocking
+
+    def reader() -> None:
+        sock.recv(1)  # waits with greenlet's own methods
+        setattr(Late, method, traced)
+        sock.recv(1)
+
+    g = Late(reader, parent=hub.greenlet)
+    hub.schedule_call_global(0, g.switch)
+    eventhub.sleep(0)
+    b.send(b"x")
+    eventhub.sleep(0.01)
+    (listener,) = hub.get_readers()
+    callback = listener.cb if method == "switch" else listener.tb
+    assert callback == getattr(g, method)
+    b.send(b"y")
+    eventhub.sleep(0.01)
+    assert g.dead and seen == (["switch"] if method == "switch" else [])
+
+
 @pytest.mark.parametrize("method", ["add", "remove", "switch"])
 def test_trampoline_calls_methods_replaced_on_the_hub_instance(
     hub: Any, pair: tuple[socket.socket, socket.socket], method: str

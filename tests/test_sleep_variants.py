@@ -19,6 +19,14 @@ def sleep(request: pytest.FixtureRequest, hub: Any) -> Any:
     return request.param
 
 
+def run_until_dead(g: greenlet.greenlet, sleep: Any) -> None:
+    """Let the hub run until ``g`` ends: a loaded machine can stall past any fixed wait."""
+    for _ in range(500):
+        if g.dead:
+            return
+        sleep(0.01)
+
+
 def test_round_robin(sleep: Any) -> None:
     order: list[int] = []
 
@@ -90,8 +98,33 @@ def test_sleep_resumes_through_a_subclass_switch(sleep: Any, hub: Any) -> None:
 
     g = Traced(body, parent=hub.greenlet)
     hub.schedule_call_global(0, g.switch)
-    sleep(0.01)
+    run_until_dead(g, sleep)
     assert resumed == ["class", "class", "done"] and g.dead
+
+
+def test_sleep_notices_a_switch_added_to_the_class_later(sleep: Any, hub: Any) -> None:
+    # The compiled hub remembers, per class, that switch() is greenlet's
+    # own; replacing it on the class afterwards must be noticed.
+    resumed: list[str] = []
+
+    class Late(greenlet.greenlet):
+        pass
+
+    def traced(self: greenlet.greenlet, *args: Any, **kwargs: Any) -> Any:
+        resumed.append("class")
+        return greenlet.greenlet.switch(self, *args, **kwargs)
+
+    def body() -> None:
+        sleep(0)
+        resumed.append("plain")
+        Late.switch = traced  # type: ignore[method-assign]
+        sleep(0)
+        resumed.append("done")
+
+    g = Late(body, parent=hub.greenlet)
+    hub.schedule_call_global(0, g.switch)
+    run_until_dead(g, sleep)
+    assert resumed == ["plain", "class", "done"] and g.dead
 
 
 def test_sleep_resumes_through_an_instance_switch(sleep: Any, hub: Any) -> None:
@@ -111,5 +144,5 @@ def test_sleep_resumes_through_an_instance_switch(sleep: Any, hub: Any) -> None:
 
     g = greenlet.greenlet(body, parent=hub.greenlet)
     hub.schedule_call_global(0, g.switch)
-    sleep(0.01)
+    run_until_dead(g, sleep)
     assert resumed == ["instance", "done"] and g.dead
