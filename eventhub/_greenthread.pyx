@@ -16,6 +16,16 @@ from eventhub.includes.greenlet cimport getcurrent, greenlet_import, greenlet_se
 cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void *op)  # safe on an untracked object
 
+cdef extern from *:
+    """
+    /* fn(*args, **kwargs) for an exact tuple and dict, without copying them
+       first (as CPython's own f(*a, **k) does): spawn() made both. */
+    static PyObject *eh_call_with(PyObject *fn, PyObject *args, PyObject *kwargs) {
+        return PyObject_Call(fn, args, PyDict_GET_SIZE(kwargs) ? kwargs : NULL);
+    }
+    """
+    object call_with "eh_call_with"(object fn, tuple args, dict kwargs)
+
 import sys
 
 from greenlet import GreenletExit
@@ -31,16 +41,11 @@ def sleep(seconds=0):
     ``sleep(0)`` lets every other ready greenthread run and the hub poll
     for I/O once before this one continues.
     """
+    # Kept small: greenlet copies this C frame out and back with every switch.
     cdef Timer timer
     hub = current_hub()
-    if not isinstance(hub, BaseHub):  # a pure or third-party hub: the reference steps
-        t = hub.schedule_call_global(seconds, getcurrent().switch)
-        try:
-            hub.switch()
-        finally:
-            if not t.called:
-                t.cancel()
-        return
+    if not isinstance(hub, BaseHub):
+        return _sleep_on(hub, seconds)
     cur = getcurrent()
     timer = (<BaseHub>hub)._schedule_switch(seconds, cur, ())
     try:
@@ -48,6 +53,17 @@ def sleep(seconds=0):
     finally:
         if not timer.called:  # woken early (a kill, a Timeout): drop the timer
             timer._cancel()
+
+
+def _sleep_on(hub, seconds):
+    """sleep() on a pure or third-party hub: the reference steps (a Python
+    call, so the C compiler cannot inline it into sleep's frame)."""
+    t = hub.schedule_call_global(seconds, getcurrent().switch)
+    try:
+        hub.switch()
+    finally:
+        if not t.called:
+            t.cancel()
 
 
 cdef object _GreenThread = None   # greenthread.GreenThread, once use_class() ran
@@ -98,22 +114,35 @@ cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
 
 def run(self, fn, args, kwargs):
     """``GreenThread.run``: call ``fn(*args, **kwargs)`` and record how it ended."""
+    # Kept small: greenlet copies this C frame out and back with every switch.
     self._start_timer = None
     try:
-        result = fn(*args, **kwargs)
-    except GreenletExit as e:
-        self._finish(None, e)
-    except BaseException as e:
-        self._finish(None, e)
-        hub = current_hub()
-        if isinstance(e, hub.SYSTEM_EXCEPTIONS):
-            raise  # KeyboardInterrupt/SystemExit: the hub passes them to main
-        hub.squelch_generic_exception(sys.exc_info())  # why not raise: see the reference
-    else:
-        if self._exit_event is None and self._links is None:
-            self._outcome = (result, None)  # _finish() with nothing to notify
+        if type(args) is tuple and type(kwargs) is dict:  # as spawn() made them
+            result = call_with(fn, args, kwargs)
         else:
-            self._finish(result, None)
+            result = fn(*args, **kwargs)
+    except BaseException:
+        if _run_failed(self):
+            raise  # KeyboardInterrupt/SystemExit: the hub passes them to main
+        return
+    if self._exit_event is None and self._links is None:
+        self._outcome = (result, None)  # _finish() with nothing to notify
+    else:
+        self._finish(result, None)
+
+
+def _run_failed(self):
+    """``run``'s except clause (a Python call: no room in run's frame): record
+    the exception being handled; True to re-raise it."""
+    e = sys.exc_info()[1]
+    self._finish(None, e)
+    if isinstance(e, GreenletExit):
+        return False
+    hub = current_hub()
+    if isinstance(e, hub.SYSTEM_EXCEPTIONS):
+        return True
+    hub.squelch_generic_exception(sys.exc_info())  # why not raise: see the reference
+    return False
 
 
 def wait(self):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
+import types
 import weakref
 from typing import Any
 
@@ -64,6 +65,18 @@ def test_spawn_wait_returns_result(hub: Any) -> None:
     assert gt.dead
     # wait() on a finished greenthread returns the same value again.
     assert gt.wait() == 6
+
+
+def test_run_takes_any_sequence_and_mapping(hub: Any) -> None:
+    # spawn() hands run() a tuple and a dict (called without copies); a
+    # greenthread started by hand may pass any sequence and mapping.
+    def add(a: int, b: int, *, c: int) -> int:
+        return a + b + c
+
+    gt: GreenThread[int] = GreenThread(hub.greenlet)
+    hub.schedule_call_global(0, gt.switch, add, [1, 2], types.MappingProxyType({"c": 3}))
+    with Timeout(SLOW):
+        assert gt.wait() == 6
 
 
 def test_spawn_does_not_run_until_the_spawner_yields(hub: Any) -> None:

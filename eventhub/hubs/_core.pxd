@@ -218,6 +218,8 @@ cdef class BaseHub:
     cdef void _pop_first(self) noexcept
     cdef void _rebase_heap(self) noexcept
     cdef bint _io_overridden(self) noexcept   # _overridden() of add, remove or switch
+    # _switch_from()'s unusual cases: the loop greenlet, made ready to switch to from cur.
+    cdef object _loop_for(self, object cur)
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.
