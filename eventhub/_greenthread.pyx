@@ -112,9 +112,11 @@ cdef object _spawn(object seconds, object fn, tuple args, dict kwargs):
     return g
 
 
-def run(self, fn, args, kwargs):
-    """``GreenThread.run``: call ``fn(*args, **kwargs)`` and record how it ended."""
+def run(fn, args, kwargs):
+    """``GreenThread.run`` (a staticmethod: self is getcurrent()): call
+    ``fn(*args, **kwargs)`` and record how it ended."""
     # Kept small: greenlet copies this C frame out and back with every switch.
+    self = getcurrent()
     self._start_timer = None
     try:
         if type(args) is tuple and type(kwargs) is dict:  # as spawn() made them

@@ -36,7 +36,7 @@ def spawn_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
         for module in (gt, eventhub, sys.modules[__name__]):
             monkeypatch.setattr(module, "spawn", gt.pure_spawn)
             monkeypatch.setattr(module, "spawn_after", gt.pure_spawn_after)
-        monkeypatch.setattr(GreenThread, "run", gt.pure_run)
+        monkeypatch.setattr(GreenThread, "run", staticmethod(gt.pure_run))
         monkeypatch.setattr(GreenThread, "wait", gt.pure_wait)
     return str(request.param)
 
