@@ -184,7 +184,6 @@ cdef class BaseHub:
     cdef int _fire_timers(self, double when) except -1
     cdef int _clear_timers(self) except -1
     cdef int _compact_timers(self) except -1
-    cdef object _handoff(self, object cur)
     cdef int _loop_wait(self, double seconds) except -1
 
     # -- lifetime and cross-thread calls (appended fields) ----------------------
