@@ -490,7 +490,18 @@ class BaseHub:
                 self.timers_canceled -= 1
                 continue
             try:
-                timer()
+                if type(timer) is Timer:
+                    # Timer.__call__, inlined: one Python call less per
+                    # timer, and every sleep(0) is one.
+                    timer.called = True
+                    cb, args, kw = timer._cb, timer._args, timer._kw
+                    timer._cb = timer._args = timer._kw = None
+                    if kw:
+                        cb(*args, **kw)  # type: ignore[misc]
+                    else:
+                        cb(*args)  # type: ignore[misc]
+                else:
+                    timer()
             except self.SYSTEM_EXCEPTIONS:
                 raise
             except BaseException:
