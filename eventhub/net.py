@@ -41,6 +41,10 @@ class StopServe(Exception):
     """Raise from a ``serve()`` handler to stop the server loop."""
 
 
+# A plain int: `flags & socket.MSG_DONTWAIT` runs enum.Flag.__and__ in Python.
+_MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
+
+
 def _timed_out() -> TimeoutError:
     return TimeoutError("timed out")
 
@@ -115,7 +119,7 @@ class GreenSocket(_SocketState):
     def _wait(self, read: bool, flags: int = 0) -> None:
         """Park until readable (``read``) or writable; raise at timeout 0 or with MSG_DONTWAIT."""
         timeout = self._timeout
-        if timeout == 0.0 or flags & _socket.MSG_DONTWAIT:
+        if timeout == 0.0 or flags & _MSG_DONTWAIT:
             raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
         if self._closed:
             raise OSError(errno.EBADF, "Bad file descriptor")
