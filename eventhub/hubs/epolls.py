@@ -1,6 +1,9 @@
 """The epolls hub: Linux ``epoll``, level-triggered.
 
-``Hub`` is the compiled variant when built, else ``PureHub``.
+``Hub`` is the compiled variant when built, else ``PureHub``.  Both keep an
+fd registered after its last listener goes (no syscall); the next wait on
+it re-validates the registration, and one that fires with nobody waiting
+is dropped then.  ``notify_close`` drops it at once.
 """
 
 from __future__ import annotations
@@ -37,23 +40,26 @@ class PureHub(BaseHub):
             raise OSError(errno.ENOSYS, _why_unavailable())
         self.poll = _EPOLL()
         self._registered: dict[int, int] = {}  # fd -> mask the kernel has
+        self._idle: set[int] = set()  # registered fds whose listeners are gone
         self._unwanted: set[int] = set()  # fds reported with no listener last poll
 
     def _update_interest(self, fileno: int) -> None:
+        # As the compiled hub: an fd's registration outlives its last
+        # listener (no syscall), and a wait on it again re-validates it with
+        # one modify (which finds out if the fd was closed and reused
+        # meanwhile), instead of an unregister and a register per wait.
         mask = self._interest_mask(fileno, READ_MASK, WRITE_MASK)
+        if not mask:
+            if fileno in self._registered:
+                self._idle.add(fileno)
+            return
         # Popped first: if a syscall below fails, the record says "not
         # registered" and the next change registers afresh.
         old = self._registered.pop(fileno, 0)
-        if mask == old:
-            if mask:
-                self._registered[fileno] = mask
+        if mask == old and fileno not in self._idle:
+            self._registered[fileno] = mask
             return
-        if not mask:
-            try:
-                self.poll.unregister(fileno)
-            except OSError:
-                pass  # closed already: the kernel dropped it by itself
-            return
+        self._idle.discard(fileno)
         if old:
             try:
                 self.poll.modify(fileno, mask)
@@ -66,6 +72,19 @@ class PureHub(BaseHub):
                 self.poll.modify(fileno, mask)
         self._registered[fileno] = mask
 
+    def _forget(self, fileno: int) -> None:
+        self._drop_registration(fileno)  # a failure: closed already, the kernel dropped it itself
+
+    def _drop_registration(self, fileno: int) -> bool:
+        """Unregister ``fileno``; False if the kernel refused."""
+        self._idle.discard(fileno)
+        if self._registered.pop(fileno, 0):
+            try:
+                self.poll.unregister(fileno)
+            except OSError:
+                return False
+        return True
+
     def wait(self, seconds: float) -> None:
         events = self.poll.poll(seconds)
         if not events:
@@ -76,11 +95,18 @@ class PureHub(BaseHub):
         writers = self.listeners[WRITE]
         fire = self._fire
         unwanted: set[int] = set()
+        stale = False
         for fileno, event in events:
             reader = readers.get(fileno)
             writer = writers.get(fileno)
             if reader is None and writer is None:
-                unwanted.add(fileno)
+                if fileno not in self._idle:
+                    unwanted.add(fileno)
+                elif not self._drop_registration(fileno):
+                    # An idle registration fired and the kernel will not drop
+                    # it by number: its fd was closed while a dup keeps the
+                    # file open.
+                    stale = True
                 continue
             if event & (READ_MASK | ERROR_MASK):
                 fire(reader, fileno)
@@ -91,7 +117,7 @@ class PureHub(BaseHub):
         # again, the kernel holds a registration we cannot drop by number
         # (the fd was closed while a dup keeps the file open): start a fresh
         # epoll set, or the loop would spin on it forever.
-        if unwanted & self._unwanted:
+        if stale or unwanted & self._unwanted:
             self._reinit_poller()
             unwanted.clear()
         self._unwanted = unwanted
@@ -106,6 +132,7 @@ class PureHub(BaseHub):
         old, self.poll = self.poll, _EPOLL()
         old.close()
         self._registered.clear()
+        self._idle.clear()
         for fileno in set(self.listeners[READ]) | set(self.listeners[WRITE]):
             try:
                 self._update_interest(fileno)

@@ -309,7 +309,7 @@ class BaseHub:
                 self.closed.append(primary)
                 primary.defang()
         try:
-            self._update_interest(fileno)
+            self._forget(fileno)
         except OSError:
             pass  # the fd was closed under us; the kernel forgot it already
 
@@ -330,7 +330,7 @@ class BaseHub:
             if listener is not None:
                 woken.append(listener)
         try:
-            self._update_interest(fileno)
+            self._forget(fileno)
         except OSError:
             pass  # the fd is already gone from the kernel's view
         for listener in woken:
@@ -357,6 +357,11 @@ class BaseHub:
 
     def _update_interest(self, fileno: int) -> None:
         """Tell the poller what ``fileno``'s listeners now want (backends override)."""
+
+    def _forget(self, fileno: int) -> None:
+        """``fileno`` has no listener left and may be closed: the poller must
+        keep nothing for it (backends that keep idle registrations override)."""
+        self._update_interest(fileno)
 
     def _interest_mask(self, fileno: int, read_mask: int, write_mask: int) -> int:
         """The poller mask ``fileno``'s listeners need, from the backend's bits."""
