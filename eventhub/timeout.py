@@ -20,6 +20,11 @@ class Timeout(BaseException):
     None never fires.
     """
 
+    # Slots, as the compiled twin's C fields: attributes kept in the
+    # exception's instance dict cost a dict per Timeout and a generic
+    # lookup per access (the interpreter does not specialise them).
+    __slots__ = ("seconds", "exception", "timer")
+
     def __init__(self, seconds: float | None = None, exception: Any = None) -> None:
         # BaseException.__new__ already keeps (seconds, exception) as .args.
         self.seconds = seconds
