@@ -254,6 +254,31 @@ def test_foreign_timers_are_accepted(hub: Any) -> None:
     assert log == ["kept"]
 
 
+def test_scheduling_queues_into_the_hub_not_through_an_add_timer_override(hub_class: Any) -> None:
+    """``add_timer`` is for foreign timers; the compiled core never calls an
+    override of it from ``schedule_call_*``, so the pure hub must not either."""
+    seen: list[Any] = []
+
+    def add_timer(self: Any, timer: Any) -> float:
+        seen.append(timer)
+        return float(hub_class.add_timer(self, timer))
+
+    hubs.use_hub(type("Watched", (hub_class,), {"add_timer": add_timer}))
+    try:
+        hub = hubs.get_hub()
+        fired: list[str] = []
+        hub.schedule_call_global(0, fired.append, "global")
+        hub.schedule_call_local(0, fired.append, "local")
+        assert hub.get_timers_count() == 2
+        eventhub.sleep(0)
+        assert fired == ["global", "local"]
+        assert seen == []
+        hub.add_timer(ForeignTimer(0, fired, "foreign"))  # called directly, it is the override
+        assert len(seen) == 1
+    finally:
+        hubs.use_hub(hub_class)
+
+
 @pytest.mark.parametrize("delay", [math.nan, math.inf, -math.inf])
 def test_non_finite_delay_is_refused(hub: Any, delay: float) -> None:
     with pytest.raises(ValueError):

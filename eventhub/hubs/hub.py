@@ -32,6 +32,7 @@ READ = "read"
 WRITE = "write"
 
 _INF = math.inf
+_new_timer = object.__new__
 
 #: The largest number a file descriptor (a C int) can have.
 MAX_FD = 2**31 - 1
@@ -470,8 +471,24 @@ class BaseHub:
         """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
         if not callable(cb):
             raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
-        t = Timer(seconds, cb, *args, **kw)
-        self.add_timer(t)
+        # Timer(seconds, cb, *args, **kw) and add_timer(t), inline: every
+        # sleep(), spawn() and Timeout comes here, and those two Python calls
+        # were a tenth of a sleep(0).  Like the compiled hub, this queues
+        # the timer itself: an add_timer() override is not called.
+        t = _new_timer(Timer)
+        t.seconds = seconds
+        t.called = False
+        t._cb = cb
+        t._args = args
+        t._kw = kw
+        kind = type(seconds)
+        if (kind is float or kind is int) and 0 <= seconds < _INF:
+            deadline: float = self.clock() + seconds
+        else:
+            deadline = self.clock() + as_delay(seconds)
+        self.next_timers.append((deadline, next(self._timer_seq), t))
+        t.scheduled_time = deadline
+        t._hub = self
         return t
 
     def schedule_call_local(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Timer:
@@ -479,7 +496,7 @@ class BaseHub:
         if not callable(cb):
             raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
         t = LocalTimer(seconds, cb, *args, **kw)
-        self.add_timer(t)
+        BaseHub.add_timer(self, t)  # not an override: as schedule_call_global
         return t
 
     def fire_timers(self, when: float) -> None:
