@@ -216,6 +216,34 @@ def test_cancelled_timers_are_compacted(hub: Any) -> None:
     assert hub.get_timers_count() < 1100
 
 
+def test_compaction_while_timers_fire_forgets_the_fired_ones(hub_class: Any) -> None:
+    """A callback that cancels enough timers to compact the queue, with more
+    due timers still to fire in the same pass: those fire once and are gone."""
+    clock = FakeClock()
+    hub = hub_class(clock=clock)
+    far = [hub.schedule_call_global(100, lambda: None) for _ in range(2000)]
+    fired: list[int] = []
+
+    def cancel_far() -> None:
+        for t in far[:1500]:
+            t.cancel()
+
+    hub.schedule_call_global(1, cancel_far)
+    for i in range(300):
+        hub.schedule_call_global(2, fired.append, i)
+    hub.prepare_timers()
+    clock.now += 5
+    hub.fire_timers(clock.now)
+    assert fired == list(range(300))
+    # The 500 far timers still pending, plus cancelled entries not compacted yet.
+    assert hub.get_timers_count() == 500 + hub.timers_canceled
+    clock.now += 200
+    fire_due(hub)
+    assert fired == list(range(300))
+    assert hub.get_timers_count() == 0
+    assert hub.timers_canceled == 0
+
+
 def test_get_timers_count_counts_scheduled_timers(hub_class: Any) -> None:
     hub = hub_class(clock=FakeClock())
     assert hub.get_timers_count() == 0

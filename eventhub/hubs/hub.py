@@ -452,8 +452,10 @@ class BaseHub:
         total = len(self.timers) + len(self.next_timers)
         if total > COMPACT_MIN_TIMERS and total <= 2 * canceled:
             self.timers_canceled = 0
-            self.timers = [t for t in self.timers if not t[2].called]
-            self.next_timers = [t for t in self.next_timers if not t[2].called]
+            # In place: fire_timers() may be popping from this very list
+            # (a timer callback cancelled the timers that tipped the count).
+            self.timers[:] = [t for t in self.timers if not t[2].called]
+            self.next_timers[:] = [t for t in self.next_timers if not t[2].called]
             heapq.heapify(self.timers)
 
     def prepare_timers(self) -> None:
