@@ -539,6 +539,16 @@ def test_timers_snapshot(hub: Any) -> None:
     t.cancel()
 
 
+def test_timers_snapshot_is_in_firing_order(hub: Any) -> None:
+    a, b, c, d, e = (hub.schedule_call_global(delay, _noop) for delay in (5, 3, 3, 9, 1))
+    hub.prepare_timers()
+    f, g, h = (hub.schedule_call_global(delay, _noop) for delay in (8, 2, 3))  # a non-empty queue
+    hub.prepare_timers()
+    assert [entry[2] for entry in hub.timers] == [e, g, b, c, h, a, f, d]
+    for t in (a, b, c, d, e, f, g, h):
+        t.cancel()
+
+
 # -- the loop -----------------------------------------------------------------
 
 

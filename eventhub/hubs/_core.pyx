@@ -1291,9 +1291,9 @@ cdef class BaseHub:
 
     @property
     def timers(self):
-        """A snapshot of the timer heap: ``[(deadline, seq, timer), ...]`` in heap order."""
-        return [(self._heap[i].deadline, self._heap[i].seq, <object>self._heap[i].timer)
-                for i in range(self._heap_len)]
+        """A snapshot of the timer queue: ``[(deadline, seq, timer), ...]`` in firing order."""
+        return sorted([(self._heap[i].deadline, self._heap[i].seq, <object>self._heap[i].timer)
+                       for i in range(self._heap_len)])
 
     @property
     def next_timers(self):

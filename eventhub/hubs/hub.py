@@ -152,7 +152,12 @@ class BaseHub:
         self._greenlet: greenlet.greenlet | None = None
         self.stopping = False
         self.running = False
-        self.timers: list[tuple[float, int, Any]] = []
+        # The timer queue: entries (deadline, sequence, timer) that came in
+        # order (every sleep(0) and spawn does, on a monotonic clock) wait in
+        # a FIFO, the rest in a heap; firing merges the two.  The FIFO saves
+        # a heap push and pop per timer.
+        self._in_order: collections.deque[tuple[float, int, Any]] = collections.deque()
+        self._heap: list[tuple[float, int, Any]] = []
         self.next_timers: list[tuple[float, int, Any]] = []
         self._timer_seq = itertools.count()
         self.timers_canceled = 0
@@ -449,25 +454,35 @@ class BaseHub:
         canceled = self.timers_canceled = self.timers_canceled + 1
         if 2 * canceled <= COMPACT_MIN_TIMERS:
             return  # too few to matter: skip counting the queues
-        total = len(self.timers) + len(self.next_timers)
+        total = self.get_timers_count()
         if total > COMPACT_MIN_TIMERS and total <= 2 * canceled:
             self.timers_canceled = 0
-            # In place: fire_timers() may be popping from this very list
+            # In place: fire_timers() may be popping from these very queues
             # (a timer callback cancelled the timers that tipped the count).
-            self.timers[:] = [t for t in self.timers if not t[2].called]
+            in_order = [t for t in self._in_order if not t[2].called]
+            self._in_order.clear()
+            self._in_order.extend(in_order)
+            self._heap[:] = [t for t in self._heap if not t[2].called]
+            heapq.heapify(self._heap)
             self.next_timers[:] = [t for t in self.next_timers if not t[2].called]
-            heapq.heapify(self.timers)
 
     def prepare_timers(self) -> None:
         """Move the timers added since the last pass into the queue proper."""
         heappush = heapq.heappush
-        timers = self.timers
+        in_order, heap = self._in_order, self._heap
         for item in self.next_timers:
             if item[2].called:
                 self.timers_canceled -= 1
+            elif not in_order or in_order[-1][0] <= item[0]:
+                in_order.append(item)  # a later sequence number: still in order
             else:
-                heappush(timers, item)
+                heappush(heap, item)
         del self.next_timers[:]
+
+    @property
+    def timers(self) -> list[tuple[float, int, Any]]:
+        """A snapshot of the timer queue: ``[(deadline, seq, timer), ...]`` in firing order."""
+        return sorted([*self._in_order, *self._heap])
 
     def schedule_call_global(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Timer:
         """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
@@ -502,13 +517,28 @@ class BaseHub:
         return t
 
     def fire_timers(self, when: float) -> None:
-        timers = self.timers
+        in_order, heap = self._in_order, self._heap
         heappop = heapq.heappop
-        while timers:
-            item = timers[0]
-            if when < item[0]:
+        while True:
+            # The earlier of the two queues' first entries, if it is due.
+            if in_order:
+                item = in_order[0]
+                if heap and heap[0] < item:
+                    item = heap[0]
+                    if when < item[0]:
+                        break
+                    heappop(heap)
+                else:
+                    if when < item[0]:
+                        break
+                    in_order.popleft()
+            elif heap:
+                item = heap[0]
+                if when < item[0]:
+                    break
+                heappop(heap)
+            else:
                 break
-            heappop(timers)
             timer = item[2]
             if timer.called:
                 self.timers_canceled -= 1
@@ -532,10 +562,13 @@ class BaseHub:
                 self.squelch_timer_exception(timer, sys.exc_info())
 
     def sleep_until(self) -> float | None:
-        return self.timers[0][0] if self.timers else None
+        in_order, heap = self._in_order, self._heap
+        if heap and (not in_order or heap[0][0] < in_order[0][0]):
+            return heap[0][0]
+        return in_order[0][0] if in_order else None
 
     def get_timers_count(self) -> int:
-        return len(self.timers) + len(self.next_timers)
+        return len(self._in_order) + len(self._heap) + len(self.next_timers)
 
     # -- the loop -------------------------------------------------------------
 
@@ -578,7 +611,8 @@ class BaseHub:
                 self.wait(sleep_time if sleep_time > 0 else 0)
             else:
                 self.timers_canceled = 0
-                del self.timers[:]
+                self._in_order.clear()
+                del self._heap[:]
                 del self.next_timers[:]
         finally:
             self.running = False
