@@ -137,11 +137,15 @@ from eventhub.includes.posix cimport (
 from eventhub.hubs cimport _stackcache
 from eventhub import hubs as _hubs
 from eventhub.hubs.errors import HubDestroyed, IOClosed
-from eventhub.hubs.hub import COMPACT_MIN_TIMERS, READ, WRITE, _alarm_handler, root_greenlet
+from eventhub.hubs.hub import COMPACT_MIN_TIMERS as _compact_min_timers
+from eventhub.hubs.hub import READ, WRITE, _alarm_handler, root_greenlet
 from eventhub.hubs.hub import as_delay as _as_delay_slow
 from eventhub.hubs.hub import as_fileno as _as_fileno_slow
 from eventhub.hubs.hub import closed_callback
 from eventhub.hubs.waker import Waker, ignore_throw, run_calls
+
+# The pure hub's threshold as a C integer: it is compared on every cancel.
+cdef Py_ssize_t COMPACT_MIN_TIMERS = _compact_min_timers
 
 greenlet_import()
 init_switch_def(getcurrent().switch)
