@@ -30,10 +30,16 @@ cdef class Timeout(BaseException):
         self.seconds = seconds
         self.exception = exception
         self.timer = None
-        self.start()
+        if type(self) is Timeout:
+            self._start()  # no Python method call: start() is Timeout's own
+        else:
+            self.start()
 
     def start(self):
         """Schedule the timeout; restarting a pending one is an error."""
+        return self._start()
+
+    cdef Timeout _start(self):
         timer = self.timer
         if timer is not None and timer.pending:
             raise RuntimeError(f"{self!r} is already started; cancel() it first")
@@ -67,7 +73,10 @@ cdef class Timeout(BaseException):
         """Stop the timeout if pending; safe to call more than once."""
         timer = self.timer
         if timer is not None:
-            timer.cancel()
+            if type(timer) is Timer:
+                (<Timer>timer)._cancel()
+            else:
+                timer.cancel()
             self.timer = None
 
     def __repr__(self):

@@ -77,3 +77,17 @@ def test_subclass_and_attributes(T: Any) -> None:
     t.extra = 1
     assert t.extra == 1 and t.pending
     t.cancel()
+
+
+def test_subclass_start_override_runs_at_construction(T: Any) -> None:
+    started: list[Any] = []
+
+    class Logged(T):  # type: ignore[misc]
+        def start(self) -> Any:
+            started.append(self)
+            return super().start()
+
+    t = Logged(10)
+    assert started == [t] and t.pending
+    t.cancel()
+    assert not t.pending
