@@ -454,7 +454,7 @@ class BaseHub:
         canceled = self.timers_canceled = self.timers_canceled + 1
         if 2 * canceled <= COMPACT_MIN_TIMERS:
             return  # too few to matter: skip counting the queues
-        total = self.get_timers_count()
+        total = len(self._in_order) + len(self._heap) + len(self.next_timers)
         if total > COMPACT_MIN_TIMERS and total <= 2 * canceled:
             self.timers_canceled = 0
             # In place: fire_timers() may be popping from these very queues
