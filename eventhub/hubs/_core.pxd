@@ -28,6 +28,7 @@
 #   table (0 <= fd < _nslots) by the core.
 
 from cpython.object cimport PyObject
+from libc.limits cimport INT_MAX
 
 # Interest bits: which directions have a live (primary) listener on an fd.
 cdef enum:
@@ -228,3 +229,17 @@ cdef object current_hub()
 # for a socket.socket (its layout is checked at import); any other object's
 # fileno() is called.
 cdef int socket_fileno(object sock) except? -2
+
+
+# A poller's timeout: seconds as whole milliseconds, rounded up so the loop
+# never wakes before its timer is due; 0 for none, capped at INT_MAX.
+cdef inline int timeout_ms(double seconds) noexcept nogil:
+    cdef double ms
+    if seconds <= 0:
+        return 0
+    ms = seconds * 1000.0
+    if ms >= INT_MAX:
+        return INT_MAX
+    if ms != <int>ms:
+        return <int>ms + 1
+    return <int>ms

@@ -18,7 +18,7 @@ import weakref
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
-from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState, socket_fileno
+from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState, socket_fileno, timeout_ms
 from eventhub.includes.epoll cimport (
     EPOLL_CLOEXEC,
     EPOLL_CTL_ADD,
@@ -34,7 +34,7 @@ from eventhub.includes.epoll cimport (
     epoll_event,
     epoll_wait,
 )
-from eventhub.includes.posix cimport EBADF, EEXIST, EINTR, ENOENT, INT_MAX, close, errno
+from eventhub.includes.posix cimport EBADF, EEXIST, EINTR, ENOENT, close, errno
 
 cdef enum:
     # Events fetched per epoll_wait; more ready fds are picked up next pass.
@@ -50,19 +50,6 @@ cdef enum:
 cdef inline unsigned int _kernel_mask(int interest) noexcept nogil:
     return ((READ_MASK if interest & EV_READ else 0)
             | (WRITE_MASK if interest & EV_WRITE else 0))
-
-
-cdef inline int _timeout_ms(double seconds) noexcept nogil:
-    # Rounded up, so the loop never wakes before its timer is due.
-    cdef double ms
-    if seconds <= 0:
-        return 0
-    ms = seconds * 1000.0
-    if ms >= INT_MAX:
-        return INT_MAX
-    if ms != <int>ms:
-        return <int>ms + 1
-    return <int>ms
 
 
 cdef class Hub(BaseHub):
@@ -211,7 +198,7 @@ cdef class Hub(BaseHub):
         return 0
 
     cdef int _wait(self, double seconds) except -1:
-        cdef int timeout = _timeout_ms(seconds)
+        cdef int timeout = timeout_ms(seconds)
         cdef int n, i, fd
         cdef unsigned int events
         cdef epoll_event *buf = self._events

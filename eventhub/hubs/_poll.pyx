@@ -7,9 +7,9 @@ remembers its index, so adding, changing and dropping interest are O(1).
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 
-from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
+from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState, timeout_ms
 from eventhub.includes.poll cimport POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, nfds_t, poll, pollfd
-from eventhub.includes.posix cimport EINTR, F_GETFD, INT_MAX, errno, fcntl
+from eventhub.includes.posix cimport EINTR, F_GETFD, errno, fcntl
 
 cdef enum:
     READ_MASK = POLLIN | POLLPRI
@@ -20,19 +20,6 @@ cdef enum:
 cdef struct Ready:
     int fd
     short revents
-
-
-cdef inline int _timeout_ms(double seconds) noexcept nogil:
-    # Rounded up, so the loop never wakes before its timer is due.
-    cdef double ms
-    if seconds <= 0:
-        return 0
-    ms = seconds * 1000.0
-    if ms >= INT_MAX:
-        return INT_MAX
-    if ms != <int>ms:
-        return <int>ms + 1
-    return <int>ms
 
 
 cdef class Hub(BaseHub):
@@ -109,7 +96,7 @@ cdef class Hub(BaseHub):
         return 0
 
     cdef int _wait(self, double seconds) except -1:
-        cdef int timeout = _timeout_ms(seconds)
+        cdef int timeout = timeout_ms(seconds)
         cdef nfds_t n = <nfds_t>self._npfds
         cdef int rc, i, count, fd
         cdef Ready *ready
