@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import greenlet
 import pytest
 
 import eventhub
@@ -91,3 +92,11 @@ def run_python(tmp_path: Path) -> RunPython:
         )
 
     return run
+
+
+def run_until_dead(g: greenlet.greenlet, sleep: Any) -> None:
+    """Let the hub run until ``g`` ends: a loaded machine can stall past any fixed wait."""
+    for _ in range(500):
+        if g.dead:
+            return
+        sleep(0.01)

@@ -7,17 +7,10 @@ from typing import Any
 
 import greenlet
 import pytest
+from conftest import run_until_dead
 
 import eventhub
 from eventhub import hubs, net
-
-
-def run_until_dead(g: greenlet.greenlet, sleep: Any) -> None:
-    """Let the hub run until ``g`` ends: a loaded machine can stall past any fixed wait."""
-    for _ in range(500):
-        if g.dead:
-            return
-        sleep(0.01)
 
 
 def test_mainloop_is_not_running_until_first_switch(hub: Any) -> None:

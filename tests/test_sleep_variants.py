@@ -6,6 +6,7 @@ from typing import Any
 
 import greenlet
 import pytest
+from conftest import run_until_dead
 
 from eventhub import greenthread, spawn
 
@@ -17,14 +18,6 @@ if greenthread.sleep is not greenthread.pure_sleep:
 @pytest.fixture(params=SLEEPS)
 def sleep(request: pytest.FixtureRequest, hub: Any) -> Any:
     return request.param
-
-
-def run_until_dead(g: greenlet.greenlet, sleep: Any) -> None:
-    """Let the hub run until ``g`` ends: a loaded machine can stall past any fixed wait."""
-    for _ in range(500):
-        if g.dead:
-            return
-        sleep(0.01)
 
 
 def test_round_robin(sleep: Any) -> None:
