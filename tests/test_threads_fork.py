@@ -14,6 +14,7 @@ import pytest
 import eventhub
 from eventhub import hubs
 from eventhub.hubs import HubDestroyed
+from eventhub.hubs.timer import Timer
 
 
 def open_fds() -> int:
@@ -78,6 +79,27 @@ def test_destroy_is_idempotent_and_refuses_later_use(hub_class: Any) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_destroyed_hub_refuses_timers_rather_than_losing_them(hub_class: Any) -> None:
+    hubs.use_hub(hub_class)
+    try:
+        hub = hubs.get_hub()
+        hub.destroy()  # still this thread's hub: get_hub() returns it
+        for schedule in (hub.schedule_call_global, hub.schedule_call_local):
+            with pytest.raises(HubDestroyed, match="destroyed hub"):
+                schedule(0, print)
+        with pytest.raises(HubDestroyed):
+            hub.add_timer(Timer(0, print))
+        with pytest.raises(HubDestroyed):
+            eventhub.spawn(print)
+        with pytest.raises(HubDestroyed):
+            eventhub.Timeout(1)
+        with pytest.raises(HubDestroyed):
+            eventhub.sleep(0)
+        assert hub.get_timers_count() == 0
+    finally:
+        hubs.use_hub(hub_class)
 
 
 def test_use_hub_destroys_the_old_hub(hub_class: Any) -> None:

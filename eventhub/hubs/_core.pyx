@@ -1127,6 +1127,8 @@ cdef class BaseHub:
     cdef double _add_timer(self, object timer) except? -1.0:
         cdef double deadline
         cdef TimerEntry *entry
+        if self.destroyed:  # its loop will never run again: the timer would be lost
+            raise HubDestroyed("a timer cannot be scheduled on a destroyed hub")
         if isinstance(timer, Timer):
             deadline = self._now() + _as_delay((<Timer>timer).seconds)
         else:
@@ -1508,8 +1510,8 @@ cdef class BaseHub:
     def destroy(self):
         """Release the hub's OS resources; idempotent (backends extend).
 
-        Afterwards ``add()``, ``call_threadsafe()`` and running the loop raise
-        ``HubDestroyed``.  A running loop stops at its next pass.  Called
+        Afterwards ``add()``, scheduling a timer, ``call_threadsafe()`` and
+        running the loop raise ``HubDestroyed``.  A running loop stops at its next pass.  Called
         automatically when the hub's thread ends and by ``use_hub()``.
         """
         if self.destroyed:

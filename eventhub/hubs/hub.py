@@ -435,6 +435,8 @@ class BaseHub:
 
     def add_timer(self, timer: Any) -> float:
         """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
+        if self.destroyed:  # its loop will never run again: the timer would be lost
+            raise HubDestroyed("a timer cannot be scheduled on a destroyed hub")
         seconds = timer.seconds
         kind = type(seconds)
         if (kind is float or kind is int) and 0 <= seconds < _INF:
@@ -492,6 +494,8 @@ class BaseHub:
         # sleep(), spawn() and Timeout comes here, and those two Python calls
         # were a tenth of a sleep(0).  Like the compiled hub, this queues
         # the timer itself: an add_timer() override is not called.
+        if self.destroyed:
+            raise HubDestroyed("a timer cannot be scheduled on a destroyed hub")
         t = _new_timer(Timer)
         t.seconds = seconds
         t.called = False
@@ -690,8 +694,8 @@ class BaseHub:
     def destroy(self) -> None:
         """Release the hub's OS resources; idempotent.
 
-        Afterwards ``add()``, ``call_threadsafe()`` and running the loop raise
-        ``HubDestroyed``.  A running loop stops at its next pass.  Called
+        Afterwards ``add()``, scheduling a timer, ``call_threadsafe()`` and
+        running the loop raise ``HubDestroyed``.  A running loop stops at its next pass.  Called
         automatically when the hub's thread ends and by ``use_hub()``.
         """
         if self.destroyed:
