@@ -501,7 +501,7 @@ class BaseHub:
         t.called = False
         t._cb = cb
         t._args = args
-        t._kw = kw
+        t._kw = kw or None  # an empty dict per pending timer is memory for nothing
         kind = type(seconds)
         if (kind is float or kind is int) and 0 <= seconds < _INF:
             deadline: float = self.clock() + seconds
