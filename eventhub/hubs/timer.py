@@ -24,7 +24,7 @@ class Timer:
         self._hub: Any = None
         self._cb: Callable[..., Any] | None = cb
         self._args: tuple[Any, ...] | None = args
-        self._kw: dict[str, Any] | None = kw
+        self._kw: dict[str, Any] | None = kw or None  # as schedule_call_global: no empty dict kept
 
     @property
     def pending(self) -> bool:
