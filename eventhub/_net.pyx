@@ -7,8 +7,9 @@ and they wait with the compiled hub's trampoline.  Results and errors match
 the socket module's (OSError subclasses from errno); waiting behaves as
 ``GreenSocket._wait`` (timeouts, ``BlockingIOError`` at timeout 0, EBADF for
 a closed socket or one closed while waiting).  Like ``net.py``, a plain
-read on a stream socket that the last read ran dry waits for readiness
-before reading (see the ``eventhub.net`` docstring).
+read on a stream socket that the last read ran dry, or that was sent on
+since, waits for readiness before reading (see the ``eventhub.net``
+docstring).
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
@@ -45,8 +46,8 @@ cdef class SocketState:
     cdef public object _sock       # the wrapped non-blocking socket.socket
     cdef public object _timeout    # None, 0.0 or a positive float
     cdef public bint _closed
-    cdef public bint _stream       # SOCK_STREAM: the ran-dry heuristic applies
-    cdef public bint _ran_dry      # the last plain read ran the stream dry
+    cdef public bint _stream       # SOCK_STREAM: the expect-dry heuristic applies
+    cdef public bint _expect_dry   # the next plain read waits for readiness first
 
 
 # recv() of up to SMALL_READ bytes reads here first.  One buffer serves every
@@ -78,8 +79,9 @@ cdef int _wait(SocketState gsock, bint write, int flags) except -1:
 
 
 cdef int _wait_if_dry(SocketState gsock, int flags) except -1:
-    """Before a plain read: wait if the last read ran the socket dry (as net.py's recv)."""
-    if gsock._ran_dry and flags == 0 and (gsock._timeout is None or gsock._timeout != 0.0):
+    """Before a plain read: wait if the last read ran the socket dry or a send
+    went out since (as net.py's recv)."""
+    if gsock._expect_dry and flags == 0 and (gsock._timeout is None or gsock._timeout != 0.0):
         _wait(gsock, False, flags)
     return 0
 
@@ -87,7 +89,7 @@ cdef int _wait_if_dry(SocketState gsock, int flags) except -1:
 cdef int _note_read(SocketState gsock, ssize_t count, Py_ssize_t asked, bint found_empty, int flags) except -1:
     """Remember whether this read ran the socket dry (as net.py's recv)."""
     cdef bint dry = flags == 0 and count > 0 and (found_empty or count < asked) and gsock._stream
-    gsock._ran_dry = dry
+    gsock._expect_dry = dry
     return 0
 
 
@@ -189,6 +191,7 @@ def send(SocketState gsock, data, int flags=0):
     cdef ssize_t n
     cdef int err
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    gsock._expect_dry = gsock._stream  # a reply takes a while: as net.py's send
     try:
         sock = gsock._sock
         while True:
@@ -215,6 +218,7 @@ def sendall(SocketState gsock, data, int flags=0):
     if type(data) is not bytes:
         data = memoryview(data).cast("B")  # the same checks (and errors) as net.py
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    gsock._expect_dry = gsock._stream  # as in send()
     try:
         sock = gsock._sock
         while sent < view.len:

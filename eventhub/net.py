@@ -5,13 +5,15 @@ Each blocking call tries the non-blocking syscall first and, on
 run meanwhile.  Timeouts raise ``TimeoutError`` like the stdlib.
 
 One exception saves a syscall per message in request/response traffic:
-when a stream socket's last ``recv`` ran it dry (it returned less than it
-asked for, or found nothing and had to wait), the next blocking ``recv``
-waits for readiness first instead of trying a read that would most likely
-fail.  Readiness is level-triggered, so if data did arrive meanwhile the
-wait returns at once: a wrong guess costs one trip through the hub, never
-a lost wake-up, and a read after such a wait that fills its buffer is no
-evidence of dryness, so streaming data goes back to reading first.
+the next blocking ``recv`` on a stream socket waits for readiness first,
+instead of trying a read that would most likely fail, when the socket's
+last ``recv`` ran it dry (it returned less than it asked for, or found
+nothing and had to wait) or when ``send``/``sendall`` was called on it
+since (the reply to what was just sent is seldom there yet).  Readiness is
+level-triggered, so if data did arrive meanwhile the wait returns at once:
+a wrong guess costs one trip through the hub, never a lost wake-up, and a
+read after such a wait that fills its buffer is no evidence of dryness, so
+streaming data goes back to reading first.
 """
 
 from __future__ import annotations
@@ -63,12 +65,12 @@ def _recv_into_size(buffer: Any, nbytes: int) -> int:
 class _PureSocketState:
     """GreenSocket's per-socket state (the compiled ``_net.SocketState`` when built)."""
 
-    __slots__ = ("_sock", "_timeout", "_closed", "_stream", "_ran_dry")
+    __slots__ = ("_sock", "_timeout", "_closed", "_stream", "_expect_dry")
     _sock: _socket.socket
     _timeout: float | None
     _closed: bool
     _stream: bool
-    _ran_dry: bool
+    _expect_dry: bool
 
 
 if TYPE_CHECKING:
@@ -110,9 +112,10 @@ class GreenSocket(_SocketState):
         self._io_refs = 0
         self._closed = False
         self._stream = sock.type == _socket.SOCK_STREAM
-        # The last plain recv on this stream ran it dry (see the module
-        # docstring): the next one waits for readiness before reading.
-        self._ran_dry = False
+        # The next plain recv on this stream waits for readiness before
+        # reading: the last one ran it dry, or a send went out since (see
+        # the module docstring).
+        self._expect_dry = False
 
     # -- plumbing -------------------------------------------------------------
 
@@ -212,9 +215,10 @@ class GreenSocket(_SocketState):
     # -- receiving --------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        # The last read ran the socket dry (see the module docstring): wait
-        # first.  Not for recv(0) or a bad size (that raises below at once).
-        if self._ran_dry and bufsize > 0 and not flags and self._timeout != 0.0:
+        # The last read ran the socket dry, or a send went out since (see the
+        # module docstring): wait first.  Not for recv(0) or a bad size
+        # (that raises below at once).
+        if self._expect_dry and bufsize > 0 and not flags and self._timeout != 0.0:
             self._wait(True)
         found_empty = False
         while True:
@@ -226,13 +230,13 @@ class GreenSocket(_SocketState):
             else:
                 count = len(data)
                 # Does this read leave the socket dry: it found it empty, or emptied it?
-                self._ran_dry = self._stream and not flags and count > 0 and (found_empty or count < bufsize)
+                self._expect_dry = self._stream and not flags and count > 0 and (found_empty or count < bufsize)
                 return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         asked = _recv_into_size(buffer, nbytes)
         # As in recv(); bad arguments go straight to the socket module's errors.
-        if self._ran_dry and asked > 0 and not flags and self._timeout != 0.0:
+        if self._expect_dry and asked > 0 and not flags and self._timeout != 0.0:
             self._wait(True)
         found_empty = False
         while True:
@@ -242,7 +246,7 @@ class GreenSocket(_SocketState):
                 found_empty = True
                 self._wait(True, flags)
             else:
-                self._ran_dry = self._stream and not flags and count > 0 and (found_empty or count < asked)
+                self._expect_dry = self._stream and not flags and count > 0 and (found_empty or count < asked)
                 return count
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
@@ -262,6 +266,7 @@ class GreenSocket(_SocketState):
     # -- sending ----------------------------------------------------------------
 
     def send(self, data: Any, flags: int = 0) -> int:
+        self._expect_dry = self._stream  # a reply takes a while: see the module docstring
         while True:
             try:
                 return self._sock.send(data, flags)
@@ -271,6 +276,7 @@ class GreenSocket(_SocketState):
     def sendall(self, data: Any, flags: int = 0) -> None:
         """Send everything; a peer that goes away raises (BrokenPipeError, ...)."""
         view = memoryview(data).cast("B")
+        self._expect_dry = self._stream  # as in send()
         sent = 0
         total = len(view)
         sock = self._sock

@@ -204,15 +204,15 @@ def test_same_socket_waits_repeatedly(hub: Any, net_path: str) -> None:
 def test_which_reads_run_a_stream_dry(gpair: Any) -> None:
     a, b = gpair
     b.sendall(b"abc")
-    assert a.recv(10) == b"abc" and a._ran_dry  # short: nothing was left
+    assert a.recv(10) == b"abc" and a._expect_dry  # short: nothing was left
     b.sendall(b"xy")
-    assert a.recv(2) == b"xy" and not a._ran_dry  # waited first, then full: no evidence
+    assert a.recv(2) == b"xy" and not a._expect_dry  # waited first, then full: no evidence
     b.sendall(b"xyz")
-    assert a.recv(2) == b"xy" and not a._ran_dry  # full at once: there may be more
-    assert a.recv(10, socket.MSG_PEEK) == b"z" and not a._ran_dry  # a peek empties nothing
-    assert a.recv_into(bytearray(8)) == 1 and a._ran_dry
+    assert a.recv(2) == b"xy" and not a._expect_dry  # full at once: there may be more
+    assert a.recv(10, socket.MSG_PEEK) == b"z" and not a._expect_dry  # a peek empties nothing
+    assert a.recv_into(bytearray(8)) == 1 and a._expect_dry
     b.sendall(b"s")
-    assert a.recv(1) == b"s" and not a._ran_dry
+    assert a.recv(1) == b"s" and not a._expect_dry
     def recv() -> Any:
         return a.recv(1)
 
@@ -223,9 +223,9 @@ def test_which_reads_run_a_stream_dry(gpair: Any) -> None:
         t = spawn(read)
         sleep(0)  # it found the socket empty and waits
         b.sendall(b"q")
-        assert t.wait() in (b"q", 1) and a._ran_dry  # full, but it had to wait: dry
+        assert t.wait() in (b"q", 1) and a._expect_dry  # full, but it had to wait: dry
         b.sendall(b"r")
-        assert read() in (b"r", 1) and not a._ran_dry  # waited first, full: back to reading first
+        assert read() in (b"r", 1) and not a._expect_dry  # waited first, full: back to reading first
 
 
 def test_drained_recv_yields_once_even_if_data_is_there(gpair: Any) -> None:
@@ -241,6 +241,22 @@ def test_drained_recv_yields_once_even_if_data_is_there(gpair: Any) -> None:
     assert order == ["other", "more"]
 
 
+@pytest.mark.parametrize("send", ["send", "sendall"])
+def test_recv_after_a_send_waits_first(gpair: Any, send: str) -> None:
+    a, b = gpair
+    b.sendall(b"reply")  # already readable when a's recv is called
+    getattr(a, send)(b"request")
+    assert a._expect_dry
+    order: list[str] = []
+    spawn(order.append, "other")
+    order.append(a.recv(10).decode())
+    # The reply to a request is seldom there the moment it went out: recv
+    # waited for readiness first (one trip through the hub), and no byte
+    # was lost.
+    assert order == ["other", "reply"]
+    assert b.recv(10) == b"request"
+
+
 def test_drained_recv_still_gets_later_data(gpair: Any) -> None:
     a, b = gpair
     for i in range(20):  # every read is short, so every recv waits first
@@ -248,13 +264,13 @@ def test_drained_recv_still_gets_later_data(gpair: Any) -> None:
         sleep(0)
         b.sendall(str(i).encode())
         assert t.wait() == str(i).encode()
-    assert a._ran_dry
+    assert a._expect_dry
 
 
 def test_drained_socket_keeps_nonblocking_and_bad_input_immediate(gpair: Any) -> None:
     a, b = gpair
     b.sendall(b"abc")
-    assert a.recv(10) == b"abc" and a._ran_dry
+    assert a.recv(10) == b"abc" and a._expect_dry
     # None of these may wait for data that is not coming.
     with pytest.raises(BlockingIOError):
         a.recv(10, socket.MSG_DONTWAIT)
@@ -280,9 +296,10 @@ def test_datagram_reads_are_never_guessed_drained(hub: Any, net_path: str) -> No
     try:
         gb.send(b"one")
         gb.send(b"two")
+        assert not gb._expect_dry  # nor does sending make its next read wait first
         # One datagram per read, each shorter than asked, more still queued.
-        assert ga.recv(10) == b"one" and not ga._ran_dry
-        assert ga.recv(10) == b"two" and not ga._ran_dry
+        assert ga.recv(10) == b"one" and not ga._expect_dry
+        assert ga.recv(10) == b"two" and not ga._expect_dry
     finally:
         ga.close()
         gb.close()

@@ -14,7 +14,7 @@ class SocketState:
     _timeout: float | None
     _closed: bool
     _stream: bool
-    _ran_dry: bool
+    _expect_dry: bool
 
 def recv(gsock: GreenSocket, bufsize: int, flags: int = 0) -> bytes: ...
 def recv_into(gsock: GreenSocket, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int: ...
