@@ -220,6 +220,16 @@ cdef class BaseHub:
     cdef bint _io_overridden(self) noexcept   # _overridden() of add, remove or switch
     # _switch_from()'s unusual cases: the loop greenlet, made ready to switch to from cur.
     cdef object _loop_for(self, object cur)
+    # True while a backend's _wait dispatches a batch of ready fds: then
+    # _switch_from lets _handoff_io choose the greenlet to switch to.
+    cdef bint _io_batch
+    # HOOK (optional): switch from cur, which is blocking, straight to the
+    # greenlet the batch's next event would wake, when waking it is all the
+    # loop would do; else to the loop.  The default always goes to the loop.
+    cdef object _handoff_io(self, object cur)
+    # The fileno of the listener woken last, by _fire or by _handoff_io: the
+    # one _fire blames for an error that reaches the loop.
+    cdef int _woken_fd
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.

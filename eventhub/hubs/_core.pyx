@@ -720,9 +720,14 @@ cdef class BaseHub:
         if (loop is None or cur is loop or _dead(loop) or not greenlet_parent_is(cur, loop)
                 or not lacks_attr(cur, "switch_out", &_switch_out_memo)):
             loop = self._loop_for(cur)
+        if self._io_batch:  # checked first: a timer callback may dispatch I/O, not vice versa
+            return self._handoff_io(cur)
         if self._firing:
             return _handoff(self, cur)
         return greenlet_switch(loop, NULL, NULL)
+
+    cdef object _handoff_io(self, object cur):
+        return greenlet_switch(self._greenlet, NULL, NULL)
 
     cdef object _loop_for(self, object cur):
         """The loop greenlet to switch to from ``cur``, ready: alive, not cur,
@@ -1086,6 +1091,7 @@ cdef class BaseHub:
         return self._fire(<FdListener>listener)
 
     cdef int _fire(self, FdListener listener) except -1:
+        self._woken_fd = listener._fd
         try:
             if listener._target is not None:  # g.switch(fd), in C
                 args = (listener._fd,)
@@ -1095,7 +1101,9 @@ cdef class BaseHub:
         except BaseException as e:
             if isinstance(e, self.SYSTEM_EXCEPTIONS):
                 raise
-            self.squelch_exception(listener._fd, sys.exc_info())
+            # A greenlet that died of it was woken last: by this listener,
+            # or by _handoff_io after the one woken here blocked again.
+            self.squelch_exception(self._woken_fd, sys.exc_info())
         return 0
 
     def squelch_exception(self, fileno, exc_info):
