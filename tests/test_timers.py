@@ -5,9 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import socket
+import time
 from typing import Any
 
+import greenlet
 import pytest
+from conftest import run_until_dead
 
 import eventhub
 from eventhub import hubs
@@ -131,6 +135,41 @@ def test_timer_scheduled_while_firing_waits_for_next_pass(hub_class: Any) -> Non
     assert fired == ["first"]
     fire_due(hub)
     assert fired == ["first", "scheduled during firing"]
+
+
+def test_a_callback_goes_on_as_soon_as_the_greenlet_it_switched_to_blocks(hub: Any) -> None:
+    order: list[str] = []
+    never, peer = socket.socketpair()
+
+    def blocks() -> None:
+        order.append("greenlet blocks")
+        hubs.trampoline(never, read=True)
+
+    g = greenlet.greenlet(blocks, parent=hub.greenlet)
+
+    def callback() -> None:
+        g.switch()
+        order.append("callback goes on")
+
+    def sleeper() -> None:
+        eventhub.sleep(0.05)
+        order.append("next timer's greenthread")
+
+    eventhub.spawn(sleeper)
+    eventhub.sleep(0)  # its timer is queued
+    hub.schedule_call_global(0, callback)  # due first
+    time.sleep(0.06)  # both due at the next pass
+    eventhub.sleep(0)
+    with never, peer:
+        for _ in range(100):
+            if len(order) == 3:
+                break
+            eventhub.sleep(0.01)
+        # The callback runs in the loop's greenlet: when g blocks, the loop
+        # (the callback) goes on before the next timer fires.
+        assert order == ["greenlet blocks", "callback goes on", "next timer's greenthread"]
+        peer.send(b"x")
+        run_until_dead(g, eventhub.sleep)
 
 
 def test_local_timer_dies_with_its_greenthread(hub: Any) -> None:

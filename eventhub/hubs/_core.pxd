@@ -230,6 +230,7 @@ cdef class BaseHub:
     # The fileno of the listener woken last, by _fire or by _handoff_io: the
     # one _fire blames for an error that reaches the loop.
     cdef int _woken_fd
+    cdef int _fire_callback_timer(self, object timer) except -1
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.

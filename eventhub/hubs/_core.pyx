@@ -1284,14 +1284,32 @@ cdef class BaseHub:
                 self.timers_canceled -= 1
                 continue
             try:
-                if isinstance(timer, Timer):
-                    (<Timer>timer)._fire()
+                if isinstance(timer, Timer) and _switch_target_of(<Timer>timer) != NULL:
+                    (<Timer>timer)._fire()  # a plain g.switch
                 else:
-                    timer()
+                    self._fire_callback_timer(timer)
             except BaseException as e:
                 if isinstance(e, self.SYSTEM_EXCEPTIONS):
                     raise
                 self.squelch_timer_exception(timer, sys.exc_info())
+        return 0
+
+    cdef int _fire_callback_timer(self, object timer) except -1:
+        """Fire a timer whose callback is not a plain switch.
+
+        The callback runs in the loop's greenlet: if it switches to a
+        greenlet that blocks, the callback must go on before the next timer
+        fires, so no _handoff meanwhile.
+        """
+        cdef bint firing = self._firing
+        self._firing = False
+        try:
+            if isinstance(timer, Timer):
+                (<Timer>timer)._fire()
+            else:
+                timer()
+        finally:
+            self._firing = firing
         return 0
 
     def fire_timers(self, when):
