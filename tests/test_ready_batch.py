@@ -12,11 +12,10 @@ from typing import Any, Iterator
 
 import greenlet
 import pytest
+from conftest import run_until_dead
 
 import eventhub
 from eventhub import hubs, net
-
-from conftest import run_until_dead
 
 PAIRS = 40
 
@@ -134,6 +133,42 @@ def test_an_error_that_reaches_the_loop_names_the_fd_that_woke_its_greenlet(
     assert [r.fileno for r in hub.get_readers()] == [a1.fileno()]
     b1.send(b"x")
     t.wait()
+
+
+def test_a_callback_goes_on_as_soon_as_the_greenlet_it_switched_to_blocks(
+    hub: Any, pairs: list[tuple[socket.socket, socket.socket]]
+) -> None:
+    (c, d), (a, b), (never, peer) = pairs[:3]
+    order: list[str] = []
+
+    def blocks() -> None:
+        order.append("greenlet blocks")
+        hubs.trampoline(never, read=True)
+
+    g = greenlet.greenlet(blocks, parent=hub.greenlet)
+
+    def callback(fd: int) -> None:
+        hub.remove(listener)
+        c.recv(1)
+        g.switch()
+        order.append("callback goes on")
+
+    def waiter() -> None:
+        hubs.trampoline(a, read=True)
+        order.append("next waiter")
+
+    w = eventhub.spawn(waiter)
+    eventhub.sleep(0)
+    listener = hub.add(hub.READ, c.fileno(), callback, lambda *args: None, None)
+    d.send(b"x")  # ready first (where the poller keeps readiness order)
+    b.send(b"x")
+    w.wait()
+    _wait_for(lambda: len(order) == 3)
+    # The callback runs in the loop's greenlet: when g blocks, the loop (the
+    # callback) goes on; the batch's next waiter comes after it, not between.
+    assert order.index("callback goes on") == order.index("greenlet blocks") + 1
+    peer.send(b"x")
+    run_until_dead(g, eventhub.sleep)
 
 
 def test_a_callback_that_polls_again_mid_batch(hub: Any, pairs: list[tuple[socket.socket, socket.socket]]) -> None:

@@ -1091,13 +1091,28 @@ cdef class BaseHub:
         return self._fire(<FdListener>listener)
 
     cdef int _fire(self, FdListener listener) except -1:
+        cdef PyObject *found
+        cdef bint handoff
         self._woken_fd = listener._fd
         try:
-            if listener._target is not None:  # g.switch(fd), in C
+            target = listener._target
+            if target is None:
+                found = switch_target(listener._cb)  # cb is g.switch (greenlet's own)
+                if found != NULL:
+                    target = <object>found
+            if target is not None:  # g.switch(fd), in C
                 args = (listener._fd,)
-                greenlet_switch(listener._target, <PyObject *>args, NULL)
+                greenlet_switch(target, <PyObject *>args, NULL)
             else:
-                listener._cb(listener._fd)
+                # A callback runs in the loop's greenlet: if it switches to a
+                # greenlet that blocks, the callback must go on before the
+                # batch does, so no _handoff_io meanwhile.
+                handoff = self._io_batch
+                self._io_batch = False
+                try:
+                    listener._cb(listener._fd)
+                finally:
+                    self._io_batch = handoff
         except BaseException as e:
             if isinstance(e, self.SYSTEM_EXCEPTIONS):
                 raise

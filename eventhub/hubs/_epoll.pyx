@@ -70,8 +70,9 @@ cdef class Hub(BaseHub):
 
     cdef int _epfd
     cdef epoll_event *_events
-    # While _io_batch: the batch being dispatched.  Its events
-    # _batch[_batch_pos:_batch_len] are still to fire, by _wait or _handoff_io.
+    cdef bint _dispatching  # _wait is dispatching _events (a nested wait needs its own)
+    # The batch being dispatched: its events _batch[_batch_pos:_batch_len]
+    # are still to fire, by _wait or (while _io_batch) by _handoff_io.
     cdef epoll_event *_batch
     cdef int _batch_len
     cdef int _batch_pos
@@ -259,7 +260,8 @@ cdef class Hub(BaseHub):
         cdef int n, i, fd
         cdef unsigned int events
         cdef epoll_event *buf = self._events
-        cdef bint nested = self._io_batch
+        cdef bint nested = self._dispatching
+        cdef bint outer_handoff = self._io_batch
         cdef epoll_event *outer_batch = self._batch
         cdef int outer_len = self._batch_len, outer_pos = self._batch_pos
         if self._epfd < 0:
@@ -288,6 +290,7 @@ cdef class Hub(BaseHub):
                 return 0
             if self.debug_blocking:
                 self.block_detect_pre()
+            self._dispatching = True
             self._batch = buf
             self._batch_len = n
             self._batch_pos = 0
@@ -307,7 +310,8 @@ cdef class Hub(BaseHub):
                     if events & (WRITE_MASK | ERROR_MASK):
                         self._fire_write(fd)
             finally:
-                self._io_batch = nested
+                self._dispatching = nested
+                self._io_batch = outer_handoff
                 self._batch = outer_batch
                 self._batch_len = outer_len
                 self._batch_pos = outer_pos
