@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+from conftest import RunPython
 
 import eventhub
 from eventhub import hubs
@@ -287,3 +288,27 @@ def test_fork_child_unregistering_leaves_parent_registered(hub: Any) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_a_hub_left_with_a_waiting_greenlet_exits_quietly(hub_spec: tuple[str, str, Any], run_python: RunPython) -> None:
+    """At interpreter exit the hub goes with module globals already torn down."""
+    backend, variant, _ = hub_spec
+    attr = "CompiledHub" if variant == "compiled" else "PureHub"
+    code = f"""
+import socket
+import greenlet
+import eventhub
+from eventhub import hubs
+from eventhub.hubs import {backend}
+hubs.use_hub({backend}.{attr})
+hub = hubs.get_hub()
+a, b = socket.socketpair()
+waiting = greenlet.greenlet(lambda: hubs.trampoline(a, read=True), parent=hub.greenlet)
+hub.schedule_call_global(0, waiting.switch)
+eventhub.sleep(0.001)
+print("left waiting" if not waiting.dead else "gone")
+"""
+    env = {"EVENTHUB_NO_EXTENSIONS": "1"} if variant == "pure" else {}
+    result = run_python(["-c", code], env=env)
+    assert result.stdout == "left waiting\n"
+    assert result.stderr == ""

@@ -27,6 +27,10 @@ class Waker:
     _wfd: int
     _eventfd: bool
 
+    # For close() from __del__ at interpreter exit, when this module's
+    # globals (``os`` among them) may already be None; the class keeps it.
+    _close_fd = staticmethod(os.close)
+
     def __init__(self) -> None:
         eventfd = getattr(os, "eventfd", None)
         if eventfd is not None:
@@ -76,9 +80,9 @@ class Waker:
         rfd, wfd = self._rfd, self._wfd
         self._rfd = self._wfd = -1
         if rfd >= 0:
-            os.close(rfd)
+            self._close_fd(rfd)
         if wfd >= 0 and wfd != rfd:
-            os.close(wfd)
+            self._close_fd(wfd)
 
     def __del__(self) -> None:
         # A hub dropped without destroy() (collected with its greenlet cycle).
