@@ -230,6 +230,8 @@ cdef class BaseHub:
     # The fileno of the listener woken last, by _fire or by _handoff_io: the
     # one _fire blames for an error that reaches the loop.
     cdef int _woken_fd
+    # _fire_timers for a timer whose callback is not a plain g.switch: the
+    # callback runs with _handoff off.
     cdef int _fire_callback_timer(self, object timer) except -1
 
 
