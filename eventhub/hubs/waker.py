@@ -27,9 +27,12 @@ class Waker:
     _wfd: int
     _eventfd: bool
 
-    # For close() from __del__ at interpreter exit, when this module's
-    # globals (``os`` among them) may already be None; the class keeps it.
-    _close_fd = staticmethod(os.close)
+    @staticmethod
+    def _close_fd(fd: int, _close: Callable[[int], None] = os.close) -> None:
+        """``os.close``, bound at import: close() may run from __del__ at
+        interpreter exit, when this module's globals (``os`` among them)
+        are already None."""
+        _close(fd)
 
     def __init__(self) -> None:
         eventfd = getattr(os, "eventfd", None)
