@@ -100,3 +100,12 @@ def run_until_dead(g: greenlet.greenlet, sleep: Any) -> None:
         if g.dead:
             return
         sleep(0.01)
+
+
+def wait_until(condition: Callable[[], Any], sleep: Any) -> None:
+    """Let the hub run until ``condition()`` holds; fail if it never does."""
+    for _ in range(500):
+        if condition():
+            return
+        sleep(0.01)
+    raise AssertionError("the hub never got there")

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import greenlet
 import pytest
-from conftest import run_until_dead
+from conftest import run_until_dead, wait_until
 
 import eventhub
 from eventhub import hubs, net
@@ -34,14 +34,6 @@ def pairs(hub: Any) -> Iterator[list[tuple[socket.socket, socket.socket]]]:
             b.close()
 
 
-def _wait_for(condition: Any) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        eventhub.sleep(0.01)
-    raise AssertionError("the hub never got there")
-
-
 def test_every_waiter_of_a_batch_is_woken_once(
     hub: Any, pairs: list[tuple[socket.socket, socket.socket]]
 ) -> None:
@@ -60,7 +52,7 @@ def test_every_waiter_of_a_batch_is_woken_once(
     eventhub.sleep(0)  # all of them wait now
     for _, b in pairs:
         b.send(b"1")
-    _wait_for(lambda: len(first) == PAIRS)
+    wait_until(lambda: len(first) == PAIRS, eventhub.sleep)
     eventhub.sleep(0.01)
     assert sorted(first) == list(range(PAIRS)) and second == []
     for _, b in pairs:
@@ -98,7 +90,7 @@ def test_callbacks_and_greenthreads_in_one_batch(hub: Any, pairs: list[tuple[soc
         b.send(b"x")
     for t in threads:
         t.wait()
-    _wait_for(lambda: not listeners)
+    wait_until(lambda: not listeners, eventhub.sleep)
     assert sorted(got) == sorted(
         ("callback" if i % 3 == 1 else "greenthread", i) for i in range(PAIRS)
     )
@@ -127,7 +119,7 @@ def test_an_error_that_reaches_the_loop_names_the_fd_that_woke_its_greenlet(
     assert [r.fileno for r in hub.get_readers()] == [a1.fileno(), a2.fileno()]
     b1.send(b"x")  # ready first
     b2.send(b"x")
-    _wait_for(lambda: squelched)
+    wait_until(lambda: squelched, eventhub.sleep)
     assert squelched == [(a2.fileno(), ValueError)]
     assert g.dead and not t.dead  # t still waits on a1, untouched
     assert [r.fileno for r in hub.get_readers()] == [a1.fileno()]
@@ -163,7 +155,7 @@ def test_a_callback_goes_on_as_soon_as_the_greenlet_it_switched_to_blocks(
     d.send(b"x")  # ready first (where the poller keeps readiness order)
     b.send(b"x")
     w.wait()
-    _wait_for(lambda: len(order) == 3)
+    wait_until(lambda: len(order) == 3, eventhub.sleep)
     # The callback runs in the loop's greenlet: when g blocks, the loop (the
     # callback) goes on; the batch's next waiter comes after it, not between.
     assert order.index("callback goes on") == order.index("greenlet blocks") + 1
@@ -201,7 +193,7 @@ def test_a_callback_that_polls_again_mid_batch(hub: Any, pairs: list[tuple[socke
     d.send(b"x")  # the callback's fd is ready mid-batch
     for _, b in socks[half:]:
         b.send(b"x")
-    _wait_for(lambda: len(got) == len(socks))
+    wait_until(lambda: len(got) == len(socks), eventhub.sleep)
     assert nested == [1]
     for _, b in socks:
         b.send(b"x")
@@ -230,7 +222,7 @@ def test_a_greenthread_killed_while_others_are_woken(
     eventhub.sleep(0)
     for _, b in pairs[:3]:
         b.send(b"x")
-    _wait_for(lambda: threads[1].dead and len(got) >= 2)
+    wait_until(lambda: threads[1].dead and len(got) >= 2, eventhub.sleep)
     eventhub.sleep(0.01)
     assert 1 not in got or got.index(1) < got.index(0)
     assert sorted(set(got) - {1}) == [0, 2]

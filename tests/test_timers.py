@@ -11,7 +11,7 @@ from typing import Any
 
 import greenlet
 import pytest
-from conftest import run_until_dead
+from conftest import run_until_dead, wait_until
 
 import eventhub
 from eventhub import hubs
@@ -161,10 +161,7 @@ def test_a_callback_goes_on_as_soon_as_the_greenlet_it_switched_to_blocks(hub: A
     time.sleep(0.06)  # both due at the next pass
     eventhub.sleep(0)
     with never, peer:
-        for _ in range(100):
-            if len(order) == 3:
-                break
-            eventhub.sleep(0.01)
+        wait_until(lambda: len(order) == 3, eventhub.sleep)
         # The callback runs in the loop's greenlet: when g blocks, the loop
         # (the callback) goes on before the next timer fires.
         assert order == ["greenlet blocks", "callback goes on", "next timer's greenthread"]

@@ -243,6 +243,10 @@ cdef object current_hub()
 # fileno() is called.
 cdef int socket_fileno(object sock) except? -2
 
+# The greenlet firing this listener switches to (borrowed): its _target, or
+# g for a cb that is greenlet's own g.switch; NULL for any other callback.
+cdef PyObject *listener_target(FdListener listener) noexcept
+
 
 # A poller's timeout: seconds as whole milliseconds, rounded up so the loop
 # never wakes before its timer is due; 0 for none, capped at INT_MAX.

@@ -567,6 +567,12 @@ cdef class DebugListener(FdListener):
         return FdListener.__repr__(self) + "\n" + "".join(self.where_called)
 
 
+cdef PyObject *listener_target(FdListener listener) noexcept:
+    if listener._target is not None:
+        return <PyObject *>listener._target
+    return switch_target(listener._cb)
+
+
 # ---------------------------------------------------------------------------
 # The hub
 # ---------------------------------------------------------------------------
@@ -1091,16 +1097,12 @@ cdef class BaseHub:
         return self._fire(<FdListener>listener)
 
     cdef int _fire(self, FdListener listener) except -1:
-        cdef PyObject *found
+        cdef PyObject *found = listener_target(listener)
         cdef bint handoff
         self._woken_fd = listener._fd
         try:
-            target = listener._target
-            if target is None:
-                found = switch_target(listener._cb)  # cb is g.switch (greenlet's own)
-                if found != NULL:
-                    target = <object>found
-            if target is not None:  # g.switch(fd), in C
+            if found != NULL:  # g.switch(fd), in C
+                target = <object>found  # held: g may drop its listener meanwhile
                 args = (listener._fd,)
                 greenlet_switch(target, <PyObject *>args, NULL)
             else:

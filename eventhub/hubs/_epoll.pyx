@@ -19,16 +19,17 @@ from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 
-from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdListener, FdState, socket_fileno, timeout_ms
-from eventhub.includes.greenlet cimport (
-    getcurrent,
-    greenlet_import,
-    greenlet_is_dead,
-    greenlet_is_started,
-    greenlet_switch,
-    init_switch_def,
-    switch_target,
+from eventhub.hubs._core cimport (
+    EV_READ,
+    EV_WRITE,
+    BaseHub,
+    FdListener,
+    FdState,
+    listener_target,
+    socket_fileno,
+    timeout_ms,
 )
+from eventhub.includes.greenlet cimport greenlet_import, greenlet_is_dead, greenlet_is_started, greenlet_switch
 from eventhub.includes.epoll cimport (
     EPOLL_CLOEXEC,
     EPOLL_CTL_ADD,
@@ -47,7 +48,6 @@ from eventhub.includes.epoll cimport (
 from eventhub.includes.posix cimport EBADF, EEXIST, EINTR, ENOENT, close, errno
 
 greenlet_import()
-init_switch_def(getcurrent().switch)  # for switch_target(), whose table is per module
 
 cdef enum:
     # Events fetched per epoll_wait; more ready fds are picked up next pass.
@@ -200,7 +200,6 @@ cdef class Hub(BaseHub):
         """
         cdef int fd
         cdef unsigned int events
-        cdef FdListener listener
         cdef PyObject *found
         while self._batch_pos < self._batch_len:
             fd = self._batch[self._batch_pos].data.fd
@@ -211,21 +210,18 @@ cdef class Hub(BaseHub):
             if (events & ERROR_MASK or self._fdstate[fd].mask & ~self._interest(fd)
                     or (events & READ_MASK and events & WRITE_MASK)):
                 break
-            obj = self._readers[fd] if events & READ_MASK else self._writers[fd]
-            if obj is None:
+            listener = self._readers[fd] if events & READ_MASK else self._writers[fd]
+            if listener is None:
                 break
-            listener = <FdListener>obj
-            target = listener._target
-            if target is None:  # a listener added with cb=g.switch (greenlet's own) wakes g alike
-                found = switch_target(listener._cb)
-                if found == NULL:
-                    break
-                target = <object>found
+            found = listener_target(<FdListener>listener)
+            if found == NULL:
+                break  # a callback
+            target = <object>found  # held: g may drop its listener meanwhile
             if target is cur or greenlet_is_dead(target) or not greenlet_is_started(target):
                 break
             self._batch_pos += 1
-            self._woken_fd = listener._fd
-            args = (listener._fd,)
+            self._woken_fd = fd
+            args = (fd,)
             return greenlet_switch(target, <PyObject *>args, NULL)
         return greenlet_switch(self._greenlet, NULL, NULL)
 

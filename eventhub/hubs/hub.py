@@ -695,8 +695,9 @@ class BaseHub:
         """Release the hub's OS resources; idempotent.
 
         Afterwards ``add()``, scheduling a timer, ``call_threadsafe()`` and
-        running the loop raise ``HubDestroyed``.  A running loop stops at its next pass.  Called
-        automatically when the hub's thread ends and by ``use_hub()``.
+        running the loop raise ``HubDestroyed``.  A running loop stops at its
+        next pass.  Called automatically when the hub's thread ends and by
+        ``use_hub()``.
         """
         if self.destroyed:
             return
