@@ -18,6 +18,7 @@ import weakref
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
+from cpython.weakref cimport PyWeakref_GetObject
 
 from eventhub.hubs._core cimport (
     EV_READ,
@@ -76,12 +77,14 @@ cdef class Hub(BaseHub):
     cdef epoll_event *_batch
     cdef int _batch_len
     cdef int _batch_pos
-    cdef dict _owners  # fd -> weakref to the socket whose wait registered it
+    # fd -> a weakref to the socket whose wait made the registration, or None.
+    # A list indexed by fd, not a dict: every socket wait consults it.
+    cdef list _owners
     cdef bint _busy    # the last wait found fds ready
 
     def __cinit__(self, *args, **kw):
         self._epfd = -1
-        self._owners = {}
+        self._owners = []
         self._events = <epoll_event *>PyMem_Malloc(MAX_EVENTS * sizeof(epoll_event))
         if self._events == NULL:
             raise MemoryError()
@@ -142,23 +145,36 @@ cdef class Hub(BaseHub):
         if (st.mask & interest) == interest:
             if st.state == CONFIRMED:
                 return 0
-            if self._owner_holds(fd):  # runs Python code: st is re-fetched
+            if self._owner_holds(fd):  # may run Python code: st is re-fetched
                 self._fdstate[fd].state = CONFIRMED
                 return 0
-        self._owners.pop(fd, None)
+        self._set_owner(fd, None)
         self._register(fd, interest)
         owner = self._io_owner
         if owner is not None:
-            self._owners[fd] = weakref.ref(owner)
+            self._set_owner(fd, weakref.ref(owner))
         return 0
 
     cdef bint _owner_holds(self, int fd) except -1:
         """The socket now waiting made fd's registration and is still open on fd."""
         owner = self._io_owner
-        if owner is None:
+        if owner is None or fd < 0 or fd >= len(self._owners):
             return False
-        ref = self._owners.get(fd)
-        return ref is not None and ref() is owner and socket_fileno(owner) == fd
+        ref = self._owners[fd]
+        return (ref is not None and PyWeakref_GetObject(ref) == <PyObject *>owner
+                and socket_fileno(owner) == fd)
+
+    cdef int _set_owner(self, int fd, object ref) except -1:
+        """Record (or, with None, drop) the weakref to fd's registering socket."""
+        cdef Py_ssize_t known = len(self._owners)
+        if fd < 0:
+            return 0
+        if fd < known:
+            self._owners[fd] = ref
+        elif ref is not None:
+            self._owners.extend([None] * (fd + 1 - known))
+            self._owners[fd] = ref
+        return 0
 
     cdef int _forget(self, int fd) except -1:
         cdef FdState *st = &self._fdstate[fd]
@@ -166,14 +182,14 @@ cdef class Hub(BaseHub):
             self._ctl(EPOLL_CTL_DEL, fd, 0)  # errors: the kernel dropped it already
         st.mask = 0
         st.state = 0
-        self._owners.pop(fd, None)
+        self._set_owner(fd, None)
         return 0
 
     cdef int _reconcile(self, int fd) except -1:
         """The kernel reported fd for a direction nobody waits for: narrow it."""
         cdef int interest = self._interest(fd)
         cdef FdState *st = &self._fdstate[fd]
-        self._owners.pop(fd, None)
+        self._set_owner(fd, None)
         if interest:
             try:
                 self._register(fd, interest)
@@ -238,7 +254,7 @@ cdef class Hub(BaseHub):
             PyErr_SetFromErrno(OSError)
         close(self._epfd)
         self._epfd = epfd
-        self._owners.clear()
+        self._owners = []
         for fd in range(self._nslots):
             self._fdstate[fd].mask = 0
             self._fdstate[fd].state = 0
