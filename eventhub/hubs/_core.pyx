@@ -27,7 +27,7 @@ from cpython.exc cimport PyErr_SetFromErrno
 from cpython.list cimport PyList_GET_ITEM
 from cpython.long cimport PyLong_AsDouble
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.string cimport memmove, memset
 
@@ -1610,7 +1610,7 @@ cdef extern from "Python.h":
         gc_traverseproc tp_traverse
         gc_inquiry tp_clear
     Py_ssize_t Py_REFCNT(PyObject *o)
-    bint PyObject_TypeCheck(PyObject *o, PyObject *t)
+    bint PyObject_TypeCheck(PyObject *o, PyTypeObject *t)
     void PyErr_WriteUnraisable(PyObject *o)
 
 cdef gc_traverseproc _generated_traverse
@@ -1620,7 +1620,7 @@ cdef gc_inquiry _generated_clear
 cdef int _visit_timer(PyObject *timer, gc_visitproc visit, void *arg) noexcept:
     cdef int r
     cdef Timer t
-    if Py_REFCNT(timer) != 1 or not PyObject_TypeCheck(timer, <PyObject *>Timer):
+    if Py_REFCNT(timer) != 1 or not PyObject_TypeCheck(timer, <PyTypeObject *>Timer):
         return visit(timer, arg)
     t = <Timer><object>timer
     r = visit(<PyObject *>t._cb, arg)
@@ -1628,7 +1628,7 @@ cdef int _visit_timer(PyObject *timer, gc_visitproc visit, void *arg) noexcept:
         r = visit(<PyObject *>t._args, arg)
     if r == 0:
         r = visit(<PyObject *>t._kw, arg)
-    if r == 0 and PyObject_TypeCheck(timer, <PyObject *>LocalTimer):
+    if r == 0 and PyObject_TypeCheck(timer, <PyTypeObject *>LocalTimer):
         r = visit(<PyObject *>(<LocalTimer>t).greenlet, arg)
     return r
 
