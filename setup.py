@@ -2,7 +2,9 @@
 
 Environment:
   EVENTHUB_NO_EXTENSIONS=1       build nothing: a pure-Python install.
-  EVENTHUB_REQUIRE_EXTENSIONS=1  a failed extension build is an error (CI).
+  EVENTHUB_REQUIRE_EXTENSIONS=1  a failed extension build is an error, and so
+                                 are the C warnings that newer compilers
+                                 treat as errors (CI).
 Otherwise a failed build (no compiler, no Cython) leaves the pure-Python hubs
 and prints one warning line.
 
@@ -39,6 +41,16 @@ DIRECTIVES = {
     "cdivision": True,
     "initializedcheck": False,
 }
+
+#: C mistakes that GCC 14 rejects by default while older compilers only warn.
+#: Required builds (CI) make them errors here, so such a mistake fails CI
+#: instead of leaving users of newer compilers with the pure hubs.
+STRICT_C_ERRORS = [
+    "-Werror=incompatible-pointer-types",
+    "-Werror=implicit-function-declaration",
+    "-Werror=int-conversion",
+    "-Werror=implicit-int",
+]
 
 #: extension name -> sources; all share the C declarations in eventhub/includes.
 MODULES = {
@@ -139,6 +151,7 @@ def extensions() -> list:  # type: ignore[type-arg]
         _warn(f"Cython or greenlet is missing ({e})")
         return []
     include = [os.path.dirname(greenlet.__file__)]
+    compile_args = STRICT_C_ERRORS if REQUIRE_EXTENSIONS else []
     exts = []
     for name, sources in MODULES.items():
         link_args = []
@@ -151,7 +164,9 @@ def extensions() -> list:  # type: ignore[type-arg]
             soname, folder = found
             # The runtime library by its versioned name: no -dev package needed.
             link_args = ([f"-L{folder}"] if folder else []) + [f"-l:{soname}"]
-        exts.append(Extension(name, sources, include_dirs=include, extra_link_args=link_args))
+        exts.append(
+            Extension(name, sources, include_dirs=include, extra_compile_args=compile_args, extra_link_args=link_args)
+        )
     if SKIPPED and REQUIRE_EXTENSIONS:
         raise SystemExit(f"eventhub: cannot build {', '.join(SKIPPED)}")
     try:
