@@ -31,50 +31,20 @@ from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.string cimport memmove, memset
 
+from eventhub.includes.pycompat cimport (
+    class_memo,
+    get_optional_attr,
+    instance_dict_used,
+    instance_has,
+    memo_type,
+)
+from eventhub.includes cimport pycompat
+
 cdef extern from *:
     """
-    /* 1 if o's instance __dict__ holds `name`; a missing or empty one is
-       told apart before any dict lookup (greenlets always carry one). */
-    static int eh_instance_has(PyObject *o, PyObject *name) {
-        PyObject **dictptr = _PyObject_GetDictPtr(o);
-        return (dictptr != NULL && *dictptr != NULL && PyDict_GET_SIZE(*dictptr) != 0
-                && PyDict_GetItem(*dictptr, name) != NULL);
-    }
-    /* A yes/no about a class, remembered by one call site for as long as
-       the class keeps its version tag: CPython gives a class a new tag
-       whenever it or a base changes (`Cls.switch = f`, `__bases__ = ...`),
-       and never reuses a tag.  Saves _PyType_Lookup's ~30 instructions and
-       PyType_IsSubtype's ~25 per sleep(0) on the same class every time. */
-    typedef struct {
-        PyTypeObject *type;  /* NULL: nothing remembered yet */
-        unsigned int version;
-        int answer;
-    } eh_class_memo;
-
-    static inline int eh_memo_hit(const eh_class_memo *memo, PyTypeObject *tp) {
-        return (tp == memo->type && tp->tp_version_tag == memo->version
-                && PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG));
-    }
-    /* Remember `answer` for tp if tp has a version tag (a lookup gives it one). */
-    static inline int eh_memo_keep(eh_class_memo *memo, PyTypeObject *tp, int answer) {
-        if (PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0) {
-            memo->type = tp;
-            memo->version = tp->tp_version_tag;
-            memo->answer = answer;
-        }
-        return answer;
-    }
-    /* tp's attribute lookup is the generic one and finds `descr` for `name`:
-       a method descriptor of a class tp subclasses, or NULL for nothing. */
-    static int eh_class_gives(eh_class_memo *memo, PyTypeObject *tp, PyObject *name, PyObject *descr) {
-        if (eh_memo_hit(memo, tp))
-            return memo->answer;
-        return eh_memo_keep(memo, tp, tp->tp_getattro == PyObject_GenericGetAttr
-                                      && _PyType_Lookup(tp, name) == descr
-                                      && (descr == NULL || PyType_IsSubtype(tp, PyDescr_TYPE(descr))));
-    }
     /* Neither o's class (with the generic attribute lookup) nor its
-       __dict__ holds `name`. */
+       __dict__ holds `name` (eh_class_gives and eh_instance_has are in
+       eventhub/includes/pycompat.pxd, with every other CPython internal). */
     static inline int eh_lacks_attr(PyObject *o, PyObject *name, eh_class_memo *memo) {
         return eh_class_gives(memo, Py_TYPE(o), name, NULL) && !eh_instance_has(o, name);
     }
@@ -84,7 +54,7 @@ cdef extern from *:
         PyObject *value;
         if (eh_lacks_attr(o, name, memo))
             Py_RETURN_NONE;
-        if (_PyObject_LookupAttr(o, name, &value) < 0)
+        if (eh_get_optional_attr(o, name, &value) < 0)
             return NULL;
         if (value == NULL)
             Py_RETURN_NONE;
@@ -97,9 +67,6 @@ cdef extern from *:
         return eh_class_gives(memo, Py_TYPE(o), name, descr) && !eh_instance_has(o, name);
     }
     """
-    ctypedef struct class_memo "eh_class_memo":
-        pass
-    bint instance_has "eh_instance_has"(object o, object name)
     bint lacks_attr "eh_lacks_attr"(object o, object name, class_memo *memo)
     object optional_attr "eh_optional_attr"(object o, object name, class_memo *memo)
     bint own_method "eh_own_method"(object o, object name, object descr, class_memo *memo)
@@ -109,9 +76,6 @@ cdef extern from "Python.h":
         pass
     PyThreadState *PyThreadState_Get()
     unsigned long long PyThreadState_GetID(PyThreadState *tstate)
-    PyObject **_PyObject_GetDictPtr(PyObject *obj)
-    PyObject *PyDict_GetItem(object d, object key)  # borrowed, no error
-    Py_ssize_t PyDict_GET_SIZE(object d)
 
 from eventhub.includes.greenlet cimport (
     getcurrent,
@@ -161,6 +125,25 @@ cdef class_memo _wait_switch_memo     # trampoline: switch and throw are greenle
 cdef class_memo _wait_throw_memo
 cdef class_memo _switch_out_memo      # _switch_from: the class has no switch_out
 cdef double _INF = float("inf")
+
+
+cdef object _memo_class(const class_memo *memo):
+    cdef PyObject *tp = memo_type(memo)
+    return None if tp == NULL else <object>tp
+
+
+def _class_memos():
+    """The greenlet class each hot-path memo holds an answer for (None: none).
+
+    For tests: a memo that never holds a class means every switch takes the
+    general attribute lookup (pycompat.CLASS_MEMO off on this CPython).
+    """
+    return {
+        "timer_switch": _memo_class(&_timer_switch_memo),
+        "wait_switch": _memo_class(&_wait_switch_memo),
+        "wait_throw": _memo_class(&_wait_throw_memo),
+        "switch_out": _memo_class(&_switch_out_memo),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -237,18 +220,10 @@ cdef inline object _as_fileno(object fd):
 # A socket's fd without a method call
 # ---------------------------------------------------------------------------
 # socket.fileno() is a Python method call (~250 instructions), and a socket
-# wait asked for it three times.  CPython's socket object (PySocketSockObject,
-# Modules/socketmodule.h) starts with the fd after the object header, and
-# fileno() returns exactly that; _check_socket_layout() verifies it on this
+# wait asked for it three times.  On the CPython versions pycompat knows, the
+# socket object starts with its fd after the object header, and fileno()
+# returns exactly that; _check_socket_layout() verifies it on this
 # interpreter at import, and only then is the field read.
-
-cdef extern from *:
-    """
-    typedef struct { PyObject_HEAD int sock_fd; } eh_socket_head;
-    static inline int eh_socket_head_fd(PyObject *sock) { return ((eh_socket_head *)sock)->sock_fd; }
-    """
-    int socket_head_fd "eh_socket_head_fd"(object sock)
-    Py_ssize_t SOCKET_HEAD_SIZE "sizeof(eh_socket_head)"
 
 cdef bint _socket_layout_known = False
 
@@ -256,26 +231,42 @@ cdef bint _socket_layout_known = False
 cdef int socket_fileno(object sock) except? -2:
     """``sock.fileno()`` as a C int (-1 once closed); no method call for a socket.socket."""
     if _socket_layout_known and type(sock) is _socket_type:
-        return socket_head_fd(sock)
+        return pycompat.socket_head_fd(sock)
     return sock.fileno()
 
 
 def _check_socket_layout():
     """Whether socket objects hold their fd where socket_fileno() reads it."""
-    if _socket.socket.__basicsize__ < SOCKET_HEAD_SIZE or not issubclass(_socket_type, _socket.socket):
+    if (not pycompat.SOCKET_LAYOUT or _socket.socket.__basicsize__ < pycompat.SOCKET_HEAD_SIZE
+            or not issubclass(_socket_type, _socket.socket)):
         return False
     first, second = _socket.socketpair()
     try:
-        if socket_head_fd(first) != first.fileno() or socket_head_fd(second) != second.fileno():
+        if pycompat.socket_head_fd(first) != first.fileno() or pycompat.socket_head_fd(second) != second.fileno():
             return False
         first.close()
-        return socket_head_fd(first) == -1
+        return pycompat.socket_head_fd(first) == -1
     finally:
         first.close()
         second.close()
 
 
 _socket_layout_known = _check_socket_layout()
+
+
+def cpython_shortcuts():
+    """Which speed shortcuts past CPython's public API this interpreter gets.
+
+    ``{name: True/False}``.  Each is on for the CPython versions
+    ``eventhub/includes/pycompat.pxd`` knows (3.11-3.14) and off elsewhere,
+    where the general path (slower, same results) is taken instead.
+    ``python -m eventhub`` prints them.
+    """
+    return {
+        "class memo": bool(pycompat.CLASS_MEMO),
+        "socket fd read in C": _socket_layout_known,
+        "frame-chunk cache": pycompat.DATA_STACK_CHUNK_SIZE != 0,
+    }
 
 
 cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
@@ -1427,8 +1418,7 @@ cdef class BaseHub:
 
     cdef bint _io_overridden(self) noexcept:
         """An instance attribute replaces add(), remove() or switch()."""
-        cdef PyObject **dictptr = _PyObject_GetDictPtr(<PyObject *>self)
-        if dictptr == NULL or dictptr[0] == NULL or PyDict_GET_SIZE(<object>dictptr[0]) == 0:
+        if not instance_dict_used(self):
             return False  # the usual case, told in one look
         return self._overridden("add") or self._overridden("remove") or self._overridden("switch")
 

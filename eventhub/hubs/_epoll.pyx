@@ -18,7 +18,7 @@ import weakref
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
-from cpython.weakref cimport PyWeakref_GetObject
+from eventhub.includes.pycompat cimport weakref_is
 
 from eventhub.hubs._core cimport (
     EV_READ,
@@ -161,7 +161,7 @@ cdef class Hub(BaseHub):
         if owner is None or fd < 0 or fd >= len(self._owners):
             return False
         ref = self._owners[fd]
-        return (ref is not None and PyWeakref_GetObject(ref) == <PyObject *>owner
+        return (ref is not None and weakref_is(ref, owner) == 1
                 and socket_fileno(owner) == fd)
 
     cdef int _set_owner(self, int fd, object ref) except -1:

@@ -153,3 +153,6 @@ class BaseHub:
 
 def forget_current_hub() -> None:
     """Drop the cached hub: some thread's hub was replaced or dropped."""
+
+def cpython_shortcuts() -> dict[str, bool]:
+    """Which speed shortcuts past CPython's public API this interpreter gets."""
