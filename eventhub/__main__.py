@@ -1,8 +1,10 @@
 """``python -m eventhub``: which hub would be chosen, and which backends exist.
 
 Prints the hub ``use_hub(None)`` picks (honouring ``EVENTHUB_HUB``), whether it
-is the compiled or the pure-Python variant, and for every built-in backend
-whether it is available here, compiled and/or pure.
+is the compiled or the pure-Python variant, which CPython-specific speed
+shortcuts are on, for every built-in backend whether it is available here,
+compiled and/or pure, and any compiled module that is installed but does not
+import (exit status 1 then).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 
 import eventhub
 from eventhub import hubs
+from eventhub.hubs._variant import IMPORT_ERRORS, load_compiled
 
 
 def _describe(hub_class: type) -> str:
@@ -36,6 +39,14 @@ def main() -> int:
     sleep_variant = "pure" if greenthread.sleep is greenthread.pure_sleep else "compiled"
     net_variant = "compiled" if net._fast is not None else "pure"
     print(f"sleep: {sleep_variant}; Timeout: {timeout.VARIANT}; socket recv/send: {net_variant}")
+    core = load_compiled("_core")
+    if core is not None:
+        shortcuts = core.cpython_shortcuts()
+        off = [name for name, on in shortcuts.items() if not on]
+        listed = ", ".join(f"{name}: {'on' if on else 'off'}" for name, on in shortcuts.items())
+        print(f"CPython shortcuts: {listed}")
+        if off:
+            print("  (off: this CPython is not one eventhub/includes/pycompat.pxd knows; the general path is used)")
     print("backends:")
     for name in hubs.BUILTIN_HUBS:
         module = importlib.import_module(f"eventhub.hubs.{name}")
@@ -46,6 +57,9 @@ def main() -> int:
         else:
             state = f"unavailable: {module._why_unavailable()}"
         print(f"  {name:8s} compiled: {compiled:3s} pure: {pure:3s} {state}")
+    for module_name, error in sorted(IMPORT_ERRORS.items()):
+        print(f"installed but does not import: {module_name}: {error}")
+        status = 1
     return status
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ctypes.util import find_library
 from typing import Any
 
-from eventhub.hubs._variant import NO_EXTENSIONS, load_compiled, variant_of
+from eventhub.hubs._variant import IMPORT_ERRORS, NO_EXTENSIONS, load_compiled, variant_of
 
 #: The shared library the extension links against, and how to get it.
 LIBRARY = "libevent_core-2.1.so.7"
@@ -32,10 +32,13 @@ def is_available() -> bool:
 def _why_unavailable() -> str:
     if NO_EXTENSIONS:
         return "EVENTHUB_NO_EXTENSIONS is set and pyevent exists only compiled"
+    broken = IMPORT_ERRORS.get(f"{__package__}._libevent")
+    if broken is not None:
+        return f"the libevent extension (eventhub.hubs._libevent) is installed but does not import: {broken}"
     if find_library("event_core-2.1") is None:
         return f"libevent 2.1 was not found ({LIBRARY}); install it ({INSTALL_HINT}), then reinstall eventhub"
     return (
-        f"the libevent extension (eventhub.hubs._libevent) was not built or does not import; "
+        f"the libevent extension (eventhub.hubs._libevent) was not built; "
         f"libevent 2.1 is present: reinstall eventhub with a C compiler and Cython ({INSTALL_HINT})"
     )
 
