@@ -1,17 +1,20 @@
-"""A one-minute tour: ``python -m eventhub.demo``.
+"""A one-minute tour: ``eventhub-demo`` (or ``python -m eventhub.demo``).
 
 Starts an echo server and many concurrent clients on loopback in one OS
 thread, on the hub eventhub would choose (or ``$EVENTHUB_HUB``), and
-prints what happened.
+prints what happened, which hub ran it, and, when that is the pure-Python
+variant, why.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import eventhub
 from eventhub import hubs, net
+from eventhub.hubs._variant import IMPORT_ERRORS, NO_EXTENSIONS
 
 
 def run_demo(clients: int = 200, messages: int = 20) -> int:
@@ -43,6 +46,21 @@ def run_demo(clients: int = 200, messages: int = 20) -> int:
     return total
 
 
+def why_pure() -> str:
+    """Why the pure-Python hubs run here: the likeliest cause first."""
+    if NO_EXTENSIONS:
+        return "EVENTHUB_NO_EXTENSIONS is set"
+    if IMPORT_ERRORS:
+        return "; ".join(f"{name} does not import: {error}" for name, error in sorted(IMPORT_ERRORS.items()))
+    package = os.path.dirname(os.path.abspath(eventhub.__file__))
+    if os.path.exists(os.path.join(package, os.pardir, "setup.py")):
+        return (
+            f"eventhub was imported from the source tree {package}, which has no compiled extensions "
+            "(python adds the current directory to sys.path): run from another directory, or run eventhub-demo"
+        )
+    return "the extensions were not built when eventhub was installed: reinstall it with a C compiler"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=200, help="concurrent connections (default 200)")
@@ -52,7 +70,10 @@ def main() -> None:
     started = time.perf_counter()
     total = run_demo(args.clients, args.messages)
     elapsed = time.perf_counter() - started
-    print(f"hub: {type(hub).__module__}.{type(hub).__qualname__}")
+    variant = hubs.hub_variant(hub)
+    print(f"hub: {type(hub).__module__}.{type(hub).__qualname__} ({variant})")
+    if variant == "pure":
+        print(f"  pure-Python, several times slower than compiled: {why_pure()}")
     print(f"{args.clients} concurrent clients, {total} echoed messages in {elapsed:.2f} s ({total / elapsed:,.0f}/s)")
 
 
