@@ -311,3 +311,22 @@ def test_unavailable_class_explains_itself() -> None:
         with pytest.raises(AttributeError, match="cannot be used here"):
             getattr(adapter, name)
         assert why
+
+
+@needs_eventlet
+@pytest.mark.parametrize("no_extensions", ["", "1"], ids=["compiled", "pure"])
+def test_importing_the_adapter_under_monkey_patching_starts_no_subprocess(no_extensions: str) -> None:
+    """Probing pyevent (unavailable in the pure variant) must not fork ldconfig under a patched os/subprocess."""
+    out = run_python("""
+        import sys
+        started = []
+        sys.addaudithook(lambda event, args: started.append(args[1]) if event == "subprocess.Popen" else None)
+        import eventlet
+        eventlet.monkey_patch()
+        import eventhub.eventlet as adapter
+        eventlet.hubs.use_hub(adapter.Hub)
+        eventlet.sleep(0)
+        print(sorted(adapter.UNAVAILABLE), started)
+    """, EVENTHUB_NO_EXTENSIONS=no_extensions)
+    assert out.endswith(" []"), out  # no subprocess started
+    assert ("LibeventHub" in out) is (no_extensions == "1")

@@ -9,7 +9,7 @@ the hub is unavailable.
 
 from __future__ import annotations
 
-from ctypes.util import find_library
+import ctypes
 from typing import Any
 
 from eventhub.hubs._variant import IMPORT_ERRORS, NO_EXTENSIONS, load_compiled, variant_of
@@ -29,13 +29,24 @@ def is_available() -> bool:
     return Hub is not None
 
 
+def _library_loads() -> bool:
+    """Whether the dynamic loader finds libevent.  A dlopen, not ctypes'
+    find_library, which runs ldconfig in a subprocess: this is also asked
+    while eventlet's monkey-patching is in force (eventhub.eventlet)."""
+    try:
+        ctypes.CDLL(LIBRARY)
+    except OSError:
+        return False
+    return True
+
+
 def _why_unavailable() -> str:
     if NO_EXTENSIONS:
         return "EVENTHUB_NO_EXTENSIONS is set and pyevent exists only compiled"
     broken = IMPORT_ERRORS.get(f"{__package__}._libevent")
     if broken is not None:
         return f"the libevent extension (eventhub.hubs._libevent) is installed but does not import: {broken}"
-    if find_library("event_core-2.1") is None:
+    if not _library_loads():
         return f"libevent 2.1 was not found ({LIBRARY}); install it ({INSTALL_HINT}), then reinstall eventhub"
     return (
         f"the libevent extension (eventhub.hubs._libevent) was not built; "
