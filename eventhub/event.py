@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from greenlet import getcurrent
 
 from eventhub.hubs import get_hub
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    # A default (PEP 696) lets `ev = Event()` type-check without an
+    # annotation; typing.TypeVar takes one only from 3.13 on.
+    from typing_extensions import TypeVar as TypeVarWithDefault
+
+    T = TypeVarWithDefault("T", default=Any)
+else:
+    T = TypeVar("T")
 _NOT_SENT: Any = object()
 
 

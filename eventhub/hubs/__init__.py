@@ -12,7 +12,7 @@ import importlib
 import os
 import threading
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from greenlet import getcurrent
 
@@ -202,12 +202,16 @@ def get_hub() -> Any:
     return hub
 
 
+class _HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
 def _current_hub() -> Any:
     return getattr(_local, "hub", None)
 
 
 def trampoline(
-    fd: Any,
+    fd: int | _HasFileno,
     read: bool = False,
     write: bool = False,
     timeout: float | None = None,

@@ -32,5 +32,7 @@ def mistakes() -> None:
     eventhub.Timeout("1")  # error: [arg-type]
 
     hubs.trampoline(0, read="yes")  # error: [arg-type]
+    hubs.trampoline("0", read=True)  # error: [arg-type]
+    hubs.trampoline(0.5, read=True)  # error: [arg-type]
     sock = net.connect(("127.0.0.1", 1))
     data: str = sock.recv(10)  # error: [assignment]

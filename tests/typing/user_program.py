@@ -55,6 +55,9 @@ def main() -> list[int]:
     eventhub.spawn_after(0.001, done.send, "done")
     message: str | None = done.wait()
     assert message == "done" and pending
+    untyped = eventhub.Event()  # no annotation needed: the value type defaults to Any
+    eventhub.spawn_after(0.001, untyped.send, 1)
+    assert untyped.wait() == 1
 
     with eventhub.Timeout(0.01, False):
         eventhub.sleep(1)
