@@ -40,6 +40,9 @@ DIRECTIVES = {
     "binding": True,
     "cdivision": True,
     "initializedcheck": False,
+    # The modules rely on the GIL (per-module caches, a shared read buffer):
+    # on a free-threaded CPython, importing one turns the GIL back on.
+    "freethreading_compatible": False,
 }
 
 #: C mistakes that GCC 14 rejects by default while older compilers only warn.

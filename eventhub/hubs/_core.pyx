@@ -1,4 +1,3 @@
-# cython: freethreading_compatible=False
 """Compiled BaseHub, Timer, LocalTimer and FdListener.
 
 The twin of ``hub.py``/``timer.py`` (the reference semantics): same public

@@ -1,4 +1,3 @@
-# cython: freethreading_compatible=False
 """A small cache of CPython's frame-stack chunks, so starting a greenlet costs no mmap.
 
 CPython 3.11+ keeps Python frames on a per-thread data stack made of chunks
