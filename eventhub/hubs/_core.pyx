@@ -32,7 +32,6 @@ from libc.string cimport memmove, memset
 
 from eventhub.includes.pycompat cimport (
     class_memo,
-    get_optional_attr,
     instance_dict_used,
     instance_has,
     memo_type,

@@ -1,4 +1,6 @@
-# Every use of CPython's internals, in one place, per version.
+# Every use of CPython's internals, in one place, per version.  (The C
+# helpers below that no Cython code names, eh_class_gives and
+# eh_get_optional_attr, are used by the C helpers of _core.pyx.)
 #
 # The compiled modules take a few shortcuts past CPython's public C API,
 # each for speed on a hot path.  They all live here, behind PY_VERSION_HEX:
@@ -15,7 +17,7 @@
 # only (Cython's single-interpreter check), so sub-interpreters never share
 # a memo.
 
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyObject
 
 cdef extern from *:
     """
@@ -37,7 +39,7 @@ cdef extern from *:
        that is not cheaply told (a managed or negative-offset dict): a 1
        sends the caller down the general path.  Uses only tp_dictoffset, a
        public field; greenlets and compiled hubs keep their dict there. */
-    static int eh_instance_has(PyObject *o, PyObject *name) {
+    static inline int eh_instance_has(PyObject *o, PyObject *name) {
         Py_ssize_t offset = Py_TYPE(o)->tp_dictoffset;
         PyObject *dict;
         if (offset == 0)
@@ -97,7 +99,7 @@ cdef extern from *:
     /* 1 if tp's attribute lookup is the generic one and finds `descr` for
        `name` (a method descriptor of a class tp subclasses, or NULL for
        nothing); 0 if not, or if this version cannot tell cheaply. */
-    static int eh_class_gives(eh_class_memo *memo, PyTypeObject *tp, PyObject *name, PyObject *descr) {
+    static inline int eh_class_gives(eh_class_memo *memo, PyTypeObject *tp, PyObject *name, PyObject *descr) {
     #if EH_CLASS_MEMO
         if (eh_memo_hit(memo, tp))
             return memo->answer;
@@ -148,18 +150,15 @@ cdef extern from *:
     #  define EH_DATA_STACK_CHUNK_SIZE 0
     #endif
     """
-    bint CPYTHON_KNOWN "EH_CPYTHON_KNOWN"
     bint CLASS_MEMO "EH_CLASS_MEMO"
     bint SOCKET_LAYOUT "EH_SOCKET_LAYOUT"
     const size_t DATA_STACK_CHUNK_SIZE "EH_DATA_STACK_CHUNK_SIZE"
 
-    int get_optional_attr "eh_get_optional_attr"(object o, object name, PyObject **result) except -1
     bint instance_has "eh_instance_has"(object o, object name)
     bint instance_dict_used "eh_instance_dict_used"(object o)
 
     ctypedef struct class_memo "eh_class_memo":
         pass
-    bint class_gives "eh_class_gives"(class_memo *memo, PyTypeObject *tp, object name, PyObject *descr)
     PyObject *memo_type "eh_memo_type"(const class_memo *memo)
 
     int weakref_is "eh_weakref_is"(object ref, object obj) except -1
