@@ -216,6 +216,103 @@ def test_format_rate() -> None:
     assert report.format_rate(12) == "12"
 
 
+#: Loaded by every worker through PYTHONPATH: the compiled epolls module fails to
+#: import as a broken build does (CPython 3.13 once gave "undefined symbol").
+BROKEN_EXTENSION_SITECUSTOMIZE = """
+import sys
+
+class _Broken:
+    def find_spec(self, name, path=None, target=None):
+        if name == "eventhub.hubs._epoll":
+            raise ImportError("undefined symbol: made_up_by_the_test")
+        return None
+
+sys.meta_path.insert(0, _Broken())
+"""
+
+
+def test_the_baseline_is_a_variant_that_ran_and_targets_without_one_side_are_not_judged(tmp_path: Any) -> None:
+    (tmp_path / "sitecustomize.py").write_text(BROKEN_EXTENSION_SITECUSTOMIZE)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), PACKAGE_ROOT]))
+    cmd = [sys.executable, "-m", "eventhub.bench", "--json", "--scale", "1", "--repeat", "1"]
+    cmd += ["--impl", "epolls-compiled,eventlet", "--workloads", "timeout"]
+    proc = subprocess.run(cmd, cwd=os.path.dirname(os.path.abspath(__file__)), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    # Compiled epolls is installed but does not import: the pure hub is the baseline, and runs.
+    assert doc["baseline"] == "epolls-pure"
+    assert "made_up_by_the_test" in doc["skipped"]["epolls-compiled"]
+    assert "does not import" in doc["skipped"]["epolls-compiled"]
+    assert doc["results"]["epolls-pure"]["workloads"]["timeout"]["ratio"] == pytest.approx(1.0)
+    checks = {c["target"]: c for c in doc["targets"]}
+    compiled = checks["epolls-compiled timeout >= 4x eventlet"]
+    assert compiled["ratio"] is None and compiled["met"] is None
+    assert compiled["why_not_judged"].startswith("epolls-compiled did not run: ")
+    pure = checks["epolls-pure timeout >= 1x eventlet"]
+    if importable("eventlet"):  # judged: the pure hub and eventlet both ran, at full size
+        assert pure["ratio"] > 0 and pure["met"] is not None and pure["why_not_judged"] == ""
+    else:
+        assert pure["why_not_judged"].startswith("eventlet did not run: ")
+
+
+def test_a_scaled_down_run_judges_no_target() -> None:
+    code, doc, stderr = run_bench("--impl", "epolls-pure,eventlet", "--workloads", "switch")
+    assert code == 0, stderr
+    checks = {c["target"]: c for c in doc["targets"]}
+    assert "epolls-pure switch >= 1x eventlet" in checks
+    for check in checks.values():
+        assert check["ratio"] is None and check["met"] is None
+        assert check["why_not_judged"] == f"a run at {SCALE:g} of the full work; targets are judged on full runs"
+    proc = run_cli("--quick", "--repeat", "1", "--scale", str(SCALE), "--impl", "epolls-pure,eventlet", "--workloads", "switch")
+    assert proc.returncode == 0, proc.stderr
+    line = next(line for line in proc.stdout.splitlines() if "epolls-pure switch >= 1x eventlet" in line)
+    expected = f"- not judged (a run at {SCALE:g} of the full work; targets are judged on full runs)".split()
+    assert line.split()[-len(expected) :] == expected
+    assert " met" not in proc.stdout and "NOT MET" not in proc.stdout
+
+
+def test_the_timer_window_scales_with_the_timer_count() -> None:
+    """A quick run schedules as many timers per millisecond as a full one, so the window cannot cap its rate."""
+    full, quick = Sizes(), Sizes.for_scale(0.1)
+    assert quick.timers == full.timers // 10
+    assert quick.timer_window == pytest.approx(full.timer_window / 10)
+    assert Sizes.for_scale(1.0) == full
+
+
+def test_targets_with_a_failed_or_skipped_side_are_not_judged() -> None:
+    cells = [
+        runner.Cell("epolls-compiled", "switch", runner.SKIPPED, "the compiled epolls hub does not import (...)"),
+        runner.Cell("uvloop", "switch", expected=100, counted=[100], seconds=[1e-3]),
+        runner.Cell("eventlet", "switch", runner.ERROR, "worker died of SIGSEGV"),
+        runner.Cell("epolls-pure", "switch", expected=100, counted=[100], seconds=[1e-3]),
+    ]
+    checks = {c["target"]: c for c in targets.check(targets.DEFAULT_TARGETS, cells)}
+    assert set(checks) == {
+        "epolls-compiled switch >= 1.5x uvloop",
+        "epolls-compiled switch >= 5x eventlet",
+        "epolls-pure switch >= 1x eventlet",
+    }
+    for c in checks.values():
+        assert c["ratio"] is None and c["met"] is None
+    assert checks["epolls-compiled switch >= 1.5x uvloop"]["why_not_judged"] == (
+        "epolls-compiled did not run: the compiled epolls hub does not import (...)"
+    )
+    assert checks["epolls-pure switch >= 1x eventlet"]["why_not_judged"] == "eventlet switch: error"
+    lines = targets.format_checks(list(checks.values()))
+    assert all("not judged (" in line for line in lines[1:])
+    assert not any("met" in line.lower() for line in lines)
+
+
+def test_without_a_baseline_that_ran_the_table_shows_no_ratios() -> None:
+    cells = [
+        runner.Cell("epolls-compiled", "switch", runner.SKIPPED, "not built"),
+        runner.Cell("uvloop", "switch", expected=100, counted=[100], seconds=[1e-3]),
+    ]
+    out = report.table(cells, [get_workload("switch")], "epolls-compiled", 1, [])
+    assert "no ratios: the baseline epolls-compiled did not run" in out
+    assert "ratio to" not in out and "x" not in out.split("no ratios")[1].split("units")[0].replace("no ratios", "")
+
+
 def test_speed_targets_are_checked_on_same_run_medians() -> None:
     def cell(impl: str, workload: str, rate: float | None) -> runner.Cell:
         if rate is None:
@@ -237,5 +334,7 @@ def test_speed_targets_are_checked_on_same_run_medians() -> None:
     assert checks["epolls-compiled pingpong >= 1.5x gevent"]["ratio"] == pytest.approx(1.8)
     assert checks["epolls-compiled pingpong >= 1.5x gevent"]["met"] is True
     assert checks["epolls-compiled pingpong >= 3x eventlet"]["met"] is None
+    assert checks["epolls-compiled pingpong >= 3x eventlet"]["why_not_judged"].startswith("eventlet did not run")
+    assert checks["epolls-compiled pingpong >= 1.5x gevent"]["why_not_judged"] == ""
     assert checks["epolls-compiled idle >= 0.9x its pingpong"]["met"] is True
     assert "NOT MET" not in "\n".join(targets.format_checks(list(checks.values())))

@@ -5,6 +5,9 @@ It writes one JSON object per line to stdout, flushed as it goes:
 ``{"event": "start", "description": ...}`` then
 ``{"event": "sample", "ops": <counted>, "seconds": ...}``; or
 a single ``{"event": "unavailable" | "n/a" | "error", "reason": ...}``.
+With ``--check`` it only loads the implementation and stops after "start"
+(or "unavailable"): how the orchestrator learns, before a run, whether an
+implementation can run at all.
 It only counts; judging the counts is the orchestrator's job.
 """
 
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("impl")
     parser.add_argument("workload", choices=WORKLOAD_NAMES)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--check", action="store_true", help="load the implementation, run nothing")
     args = parser.parse_args(argv)
     sizes = Sizes.for_scale(args.scale)
     raise_fd_limit()
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         check_fd_budget(args.workload, sizes)
         target = impls.find(args.impl).load()
         emit("start", description=target.description)
+        if args.check:
+            return 0
         gc.collect()
         ops, seconds = target.run(args.workload, sizes)
         emit("sample", ops=ops, seconds=seconds)

@@ -70,13 +70,16 @@ def table(
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
         lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
-    lines.append(f"{ratios_title:<{name_width}}{header}")
-    for impl in impls:
-        row = ""
-        for w in workloads:
-            r = ratio(by_key[(impl, w.name)], by_key.get((baseline, w.name)))
-            row += f"{'-' if r is None else f'{r:.2f}x':>{CELL_WIDTH}}"
-        lines.append(f"{impl:<{name_width}}{row}")
+    if baseline in skipped:
+        lines.append(f"no ratios: the baseline {baseline} did not run (see skipped implementations)")
+    else:
+        lines.append(f"{ratios_title:<{name_width}}{header}")
+        for impl in impls:
+            row = ""
+            for w in workloads:
+                r = ratio(by_key[(impl, w.name)], by_key.get((baseline, w.name)))
+                row += f"{'-' if r is None else f'{r:.2f}x':>{CELL_WIDTH}}"
+            lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
     lines.append("units: " + ", ".join(f"{w.name} {w.unit}" for w in workloads))
     if notes:

@@ -6,6 +6,7 @@ as an error for that cell only; the run goes on.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, TextIO
 
 from eventhub.bench.impls import Implementation
-from eventhub.bench.workloads import Sizes, Workload
+from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, Workload
 
 #: Cell statuses: measured, implementation missing, workload impossible by design, failure.
 OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
@@ -100,6 +101,22 @@ def run_sample(impl: Implementation, cell: Cell, settings: Settings) -> None:
         stderr.seek(0)
         errors = stderr.read()
     judge(cell, settings, returncode, errors, timed_out.is_set(), before)
+
+
+def can_run(impl: Implementation, time_limit: float = 120.0) -> str:
+    """"" if ``impl`` loads in a worker process (as its samples will), else why not."""
+    cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, WORKLOAD_NAMES[0], "--check"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, env=worker_env(impl), text=True, timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        return f"loading it took longer than {time_limit:g}s"
+    cell = Cell(impl.name, WORKLOAD_NAMES[0])
+    _read_events(io.StringIO(proc.stdout), cell)
+    if cell.status != OK:
+        return cell.reason
+    if proc.returncode != 0 or not cell.description:
+        return f"the worker exited with status {proc.returncode}: {_tail(proc.stderr) or 'no output on stderr'}"
+    return ""
 
 
 def _how_it_ended(returncode: int, timed_out: bool, settings: Settings) -> str:
