@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -79,6 +80,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
         assert cell["counted_ops"] == [expected] * repeat
         assert len(cell["samples"]) == repeat and all(s > 0 for s in cell["samples"])
         assert cell["median"] == pytest.approx(sorted(cell["samples"])[repeat // 2])
+        assert len(cell["machine_speed"]) == repeat and all(s > 0 for s in cell["machine_speed"])
     assert doc["results"][impl]["description"]
 
 
@@ -311,6 +313,49 @@ def test_without_a_baseline_that_ran_the_table_shows_no_ratios() -> None:
     out = report.table(cells, [get_workload("switch")], "epolls-compiled", 1, [])
     assert "no ratios: the baseline epolls-compiled did not run" in out
     assert "ratio to" not in out and "x" not in out.split("no ratios")[1].split("units")[0].replace("no ratios", "")
+
+
+def _sample(cell: runner.Cell, before: float, after: float) -> None:
+    cell.counted.append(cell.expected)
+    cell.seconds.append(1.0)
+    cell.speeds.append((before, after))
+
+
+def test_a_sample_during_which_the_machine_speed_changed_is_taken_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probes around a sample disagree: the sample is dropped and taken again, at most ``retakes`` times."""
+    probes = {"steady-after-one": [(33e6, 19e6), (32e6, 33e6)], "never-steady": [(33e6, 19e6)] * 5}
+
+    def fake_run_sample(impl: impls.Implementation, cell: runner.Cell, settings: runner.Settings) -> None:
+        _sample(cell, *probes[impl.name].pop(0))
+
+    monkeypatch.setattr(runner, "run_sample", fake_run_sample)
+    chosen = [impls.Implementation(name, "eventhub", "epolls-pure") for name in probes]
+    settings = runner.Settings(scale=SCALE, repeat=1, retakes=2)
+    steady, unsteady = runner.run_all(chosen, [get_workload("switch")], settings, io.StringIO())
+    assert steady.speeds == [(32e6, 33e6)] and steady.retaken == 1 and len(steady.counted) == 1
+    assert unsteady.speeds == [(33e6, 19e6)] and unsteady.retaken == 2 and len(unsteady.counted) == 1
+    assert probes["never-steady"] == [(33e6, 19e6)] * 2  # 1 sample + 2 retakes, then kept
+    out = report.table([steady, unsteady], [get_workload("switch")], "steady-after-one", 1, [])
+    assert "never-steady switch: 2 sample(s) taken again: the machine's speed changed during them" in out
+
+
+def test_a_target_whose_cells_ran_at_different_machine_speeds_is_not_judged() -> None:
+    def cell(impl: str, rate: float, machine: float) -> runner.Cell:
+        c = runner.Cell(impl, "switch", expected=100)
+        c.counted, c.seconds, c.speeds = [100], [100 / rate], [(machine, machine)]
+        return c
+
+    slow_subject = [cell("epolls-compiled", 1.5e6, 19e6), cell("uvloop", 1.0e6, 33e6)]
+    (check,) = targets.check(targets.DEFAULT_TARGETS, slow_subject)
+    assert check["ratio"] is None and check["met"] is None
+    assert check["why_not_judged"] == (
+        "the machine ran 1.74x faster during uvloop switch's samples than during epolls-compiled switch's"
+    )
+    same_speed = [cell("epolls-compiled", 1.5e6, 31e6), cell("uvloop", 1.0e6, 33e6)]
+    (check,) = targets.check(targets.DEFAULT_TARGETS, same_speed)
+    assert check["ratio"] == pytest.approx(1.5) and check["met"] is True and check["why_not_judged"] == ""
+    out = report.table(slow_subject, [get_workload("switch")], "uvloop", 1, [])
+    assert "machine speed (median per cell, a fixed Python loop): 19M-33M loops/s, 1.74x apart" in out
 
 
 def test_speed_targets_are_checked_on_same_run_medians() -> None:

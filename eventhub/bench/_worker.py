@@ -3,7 +3,8 @@
 Run by the orchestrator as ``python -m eventhub.bench._worker IMPL WORKLOAD``.
 It writes one JSON object per line to stdout, flushed as it goes:
 ``{"event": "start", "description": ...}`` then
-``{"event": "sample", "ops": <counted>, "seconds": ...}``; or
+``{"event": "sample", "ops": <counted>, "seconds": ..., "speed": [before, after]}``
+(the machine's speed just before and after, see ``speed.probe``); or
 a single ``{"event": "unavailable" | "n/a" | "error", "reason": ...}``.
 With ``--check`` it only loads the implementation and stops after "start"
 (or "unavailable"): how the orchestrator learns, before a run, whether an
@@ -21,7 +22,7 @@ import sys
 import traceback
 from typing import Any
 
-from eventhub.bench import impls
+from eventhub.bench import impls, speed
 from eventhub.bench.target import NotApplicable, Unavailable
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes
 
@@ -66,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             return 0
         gc.collect()
+        before = speed.probe()
         ops, seconds = target.run(args.workload, sizes)
-        emit("sample", ops=ops, seconds=seconds)
+        after = speed.probe()
+        emit("sample", ops=ops, seconds=seconds, speed=[before, after])
     except Unavailable as e:
         emit("unavailable", reason=str(e))
     except NotApplicable as e:

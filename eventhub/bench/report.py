@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventhub.bench.runner import OK, SKIPPED, Cell
+from eventhub.bench.speed import apart, same
 from eventhub.bench.targets import format_checks
 from eventhub.bench.workloads import Sizes, Workload
 
@@ -44,6 +45,18 @@ def skipped_implementations(cells: list[Cell]) -> dict[str, str]:
     return skipped
 
 
+def machine_speed_lines(cells: list[Cell]) -> list[str]:
+    """The range of machine speeds the cells ran at, and a warning when it is wide."""
+    speeds = [c.machine_speed for c in cells if c.machine_speed is not None]
+    if not speeds:
+        return []
+    low, high = min(speeds), max(speeds)
+    line = f"machine speed (median per cell, a fixed Python loop): {format_rate(low)}-{format_rate(high)} loops/s"
+    if not same(low, high):
+        line += f", {apart(low, high):.2f}x apart: ratios between cells at different speeds are off by as much"
+    return [line]
+
+
 def table(
     cells: list[Cell], workloads: list[Workload], baseline: str, repeat: int, checks: list[dict[str, Any]]
 ) -> str:
@@ -65,6 +78,8 @@ def table(
                 row += f"{format_rate(cell.median):>{CELL_WIDTH}}"
                 if cell.note:
                     notes.append(f"  {impl} {w.name}: {cell.note}")
+                if cell.retaken:
+                    notes.append(f"  {impl} {w.name}: {cell.retaken} sample(s) taken again: the machine's speed changed during them")
             else:
                 row += f"{cell.status:>{CELL_WIDTH}}"
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
@@ -82,6 +97,7 @@ def table(
             lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
     lines.append("units: " + ", ".join(f"{w.name} {w.unit}" for w in workloads))
+    lines.extend(machine_speed_lines(cells))
     if notes:
         lines.append("notes:")
         lines.extend(notes)
@@ -121,6 +137,8 @@ def as_json(
                     "expected_ops": c.expected,
                     "counted_ops": c.counted,
                     "seconds": c.seconds,
+                    "machine_speed": c.machine_speeds,
+                    "retaken": c.retaken,
                 }
                 for c in mine
             },

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO, TextIO
 
+from eventhub.bench import speed
 from eventhub.bench.impls import Implementation
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, Workload
 
@@ -33,6 +34,7 @@ class Settings:
     repeat: int = 5  # samples per cell; the median is reported
     budget: float = 60.0  # stop repeating once a cell's samples took this long
     time_limit: float = 600.0  # kill a worker running longer than this
+    retakes: int = 2  # times a sample is taken again when the machine's speed changed during it
 
     @property
     def sizes(self) -> Sizes:
@@ -52,6 +54,8 @@ class Cell:
     expected: int = 0
     counted: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    speeds: list[tuple[float, float]] = field(default_factory=list)  # speed.probe() before, after each sample
+    retaken: int = 0  # samples dropped and taken again because the machine's speed changed during them
 
     @property
     def rates(self) -> list[float]:
@@ -61,6 +65,23 @@ class Cell:
     @property
     def median(self) -> float | None:
         return statistics.median(self.rates) if self.status == OK and self.rates else None
+
+    @property
+    def machine_speeds(self) -> list[float]:
+        """The machine's speed during each sample: the mean of the probes around it."""
+        return [(before + after) / 2 for before, after in self.speeds]
+
+    @property
+    def machine_speed(self) -> float | None:
+        """The median machine speed over the samples, None without samples."""
+        return statistics.median(self.machine_speeds) if self.speeds else None
+
+    def last_sample_unsteady(self) -> bool:
+        """Whether the machine's speed changed during the last sample (its probes disagree)."""
+        return bool(self.speeds) and not speed.same(*self.speeds[-1])
+
+    def drop_last_sample(self) -> None:
+        del self.counted[-1], self.seconds[-1], self.speeds[-1]
 
 
 def worker_env(impl: Implementation) -> dict[str, str]:
@@ -161,6 +182,8 @@ def _read_events(stream: IO[str] | None, cell: Cell) -> None:
         elif kind == "sample":
             cell.counted.append(event["ops"])
             cell.seconds.append(event["seconds"])
+            before, after = event["speed"]
+            cell.speeds.append((before, after))
         elif kind in statuses:
             cell.status, cell.reason = statuses[kind], event["reason"]
 
@@ -176,7 +199,9 @@ def run_all(
     Rounds interleave the implementations, so a load spike from elsewhere on
     the machine hits them all alike instead of skewing one.  A cell stops
     sampling when it fails, is not applicable, or has used its ``budget``;
-    an unavailable implementation is tried once, on its first workload.
+    an unavailable implementation is tried once, on its first workload.  A
+    sample during which the machine's speed changed (``speed.probe`` before
+    and after disagree) is dropped and taken again, up to ``retakes`` times.
     """
     sizes = settings.sizes
     cells = {
@@ -204,6 +229,14 @@ def run_all(
                 progress.write(f"[{step}/{total}] round {round_}: {w.name} on {impl.name}: ")
                 progress.flush()
                 run_sample(by_name[impl.name], cell, settings)
+                for _ in range(settings.retakes):
+                    if cell.status != OK or not cell.last_sample_unsteady():
+                        break
+                    cell.drop_last_sample()
+                    cell.retaken += 1
+                    progress.write("the machine's speed changed during the sample, taking it again: ")
+                    progress.flush()
+                    run_sample(by_name[impl.name], cell, settings)
                 progress.write(_summary(cell, w) + "\n")
                 progress.flush()
                 if cell.status == SKIPPED:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eventhub.bench import speed
 from eventhub.bench.runner import SKIPPED, Cell
 
 
@@ -66,13 +67,26 @@ def _why_no_number(cell: Cell) -> str:
     return ""
 
 
+def _why_speeds_differ(subject: Cell, reference: Cell) -> str:
+    """Why the two cells' ratio says more about the machine than the code, or "" if it does not."""
+    mine, theirs = subject.machine_speed, reference.machine_speed
+    if mine is None or theirs is None or speed.same(mine, theirs):
+        return ""
+    faster, slower = (subject, reference) if mine > theirs else (reference, subject)
+    return (
+        f"the machine ran {speed.apart(mine, theirs):.2f}x faster during {faster.impl} {faster.workload}'s "
+        f"samples than during {slower.impl} {slower.workload}'s"
+    )
+
+
 def check(targets: tuple[SpeedTarget, ...], cells: list[Cell], not_judged: str = "") -> list[dict[str, Any]]:
     """Each target whose workloads and implementations were selected: ratio and verdict.
 
     A target is judged only on its own two cells: when either has no number
     (its implementation did not run, the cell failed or is not applicable),
     it is "not judged", with ``why`` naming the cell, never compared with
-    anything else.  A non-empty ``not_judged`` (say, a scaled-down run)
+    anything else.  Nor is it judged when the machine ran at different
+    speeds (``speed.same``) during the two cells' samples.  A non-empty ``not_judged`` (say, a scaled-down run)
     leaves every target unjudged for that reason.
     """
     by_key = {(c.impl, c.workload): c for c in cells}
@@ -83,7 +97,12 @@ def check(targets: tuple[SpeedTarget, ...], cells: list[Cell], not_judged: str =
         reference = by_key.get((t.reference, reference_workload))
         if subject is None or reference is None:
             continue  # not selected
-        why = not_judged or _why_no_number(subject) or _why_no_number(reference)
+        why = (
+            not_judged
+            or _why_no_number(subject)
+            or _why_no_number(reference)
+            or _why_speeds_differ(subject, reference)
+        )
         mine, theirs = subject.median, reference.median
         ratio = mine / theirs if not why and mine and theirs else None
         results.append(
