@@ -51,7 +51,7 @@ def _default_baseline(candidates: tuple[impls.Implementation, ...], eventlet_mod
     names = impls.baseline_candidates(eventlet_mode)
     by_name = {i.name: i for i in candidates}
     for name in names[:-1]:
-        if not runner.can_run(by_name[name]):
+        if not runner.why_cannot_run(by_name[name]):
             return name
     return names[-1]
 

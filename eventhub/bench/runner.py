@@ -124,7 +124,7 @@ def run_sample(impl: Implementation, cell: Cell, settings: Settings) -> None:
     judge(cell, settings, returncode, errors, timed_out.is_set(), before)
 
 
-def can_run(impl: Implementation, time_limit: float = 120.0) -> str:
+def why_cannot_run(impl: Implementation, time_limit: float = 120.0) -> str:
     """"" if ``impl`` loads in a worker process (as its samples will), else why not."""
     cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, WORKLOAD_NAMES[0], "--check"]
     try:
