@@ -1,13 +1,13 @@
 """How fast the machine itself is running, timed around every sample.
 
-On a shared machine (a VM whose cores share their physical cores with other
-tenants) the speed of the CPU changes by itself, for seconds at a time.  On
+On a shared machine (a VM whose host runs other work too) the speed of the
+CPU can change by itself, for seconds at a time.  On
 the machine these notes come from, a fixed pure-Python loop, and a plain C
 loop just the same, ran at one of two speeds about 1.7x apart, switching
-between them mid-run whatever this machine was running; every workload's
-rate followed (``switch``: ~2.7M against ~1.5M ``sleep(0)``/s on the
-compiled epolls hub, at the same instruction count per ``sleep(0)``).  Two
-cells sampled at different machine speeds give a ratio off by that much.
+between them mid-run whatever this machine was running; the benchmarks
+followed (``switch``: ~2.7M against ~1.5M ``sleep(0)``/s on the compiled
+epolls hub, at the same instruction count per ``sleep(0)``).  Two cells
+sampled at different machine speeds give a ratio off by that much.
 
 So every worker times ``probe()`` just before and just after its sample.
 A sample during which the speed changed is taken again, and a speed target
