@@ -81,6 +81,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
         assert len(cell["samples"]) == repeat and all(s > 0 for s in cell["samples"])
         assert cell["median"] == pytest.approx(sorted(cell["samples"])[repeat // 2])
         assert len(cell["machine_speed"]) == repeat and all(s > 0 for s in cell["machine_speed"])
+        assert len(cell["cpu_share"]) == repeat and all(0 < s < 1.5 for s in cell["cpu_share"])
     assert doc["results"][impl]["description"]
 
 
@@ -315,10 +316,11 @@ def test_without_a_baseline_that_ran_the_table_shows_no_ratios() -> None:
     assert "ratio to" not in out and "x" not in out.split("no ratios")[1].split("units")[0].replace("no ratios", "")
 
 
-def _sample(cell: runner.Cell, before: float, after: float) -> None:
+def _sample(cell: runner.Cell, before: float, after: float, cpu_share: float = 1.0) -> None:
     cell.counted.append(cell.expected)
     cell.seconds.append(1.0)
     cell.speeds.append((before, after))
+    cell.cpu_shares.append(cpu_share)
 
 
 def test_a_sample_during_which_the_machine_speed_changed_is_taken_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -336,7 +338,19 @@ def test_a_sample_during_which_the_machine_speed_changed_is_taken_again(monkeypa
     assert unsteady.speeds == [(33e6, 19e6)] and unsteady.retaken == 2 and len(unsteady.counted) == 1
     assert probes["never-steady"] == [(33e6, 19e6)] * 2  # 1 sample + 2 retakes, then kept
     out = report.table([steady, unsteady], [get_workload("switch")], "steady-after-one", 1, [])
-    assert "never-steady switch: 2 sample(s) taken again: the machine's speed changed during them" in out
+    assert "never-steady switch: 2 sample(s) taken again: the machine's speed changed or other" in out
+
+
+def test_a_sample_whose_worker_shared_its_cpu_is_taken_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = [(30e6, 30e6, 0.5), (30e6, 30e6, 0.97)]
+
+    def fake_run_sample(impl: impls.Implementation, cell: runner.Cell, settings: runner.Settings) -> None:
+        _sample(cell, *samples.pop(0))
+
+    monkeypatch.setattr(runner, "run_sample", fake_run_sample)
+    chosen = [impls.Implementation("x", "eventhub", "epolls-pure")]
+    (cell,) = runner.run_all(chosen, [get_workload("switch")], runner.Settings(scale=SCALE, repeat=1), io.StringIO())
+    assert cell.retaken == 1 and cell.cpu_shares == [0.97] and samples == []
 
 
 def test_a_target_whose_cells_ran_at_different_machine_speeds_is_not_judged() -> None:

@@ -3,8 +3,10 @@
 Run by the orchestrator as ``python -m eventhub.bench._worker IMPL WORKLOAD``.
 It writes one JSON object per line to stdout, flushed as it goes:
 ``{"event": "start", "description": ...}`` then
-``{"event": "sample", "ops": <counted>, "seconds": ..., "speed": [before, after]}``
-(the machine's speed just before and after, see ``speed.probe``); or
+``{"event": "sample", "ops": <counted>, "seconds": ..., "speed": [before, after],
+"cpu_share": ...}`` (the machine's speed just before and after, see
+``speed.probe``, and the worker's CPU time over the wall-clock time of the
+run); or
 a single ``{"event": "unavailable" | "n/a" | "error", "reason": ...}``.
 With ``--check`` it only loads the implementation and stops after "start"
 (or "unavailable"): how the orchestrator learns, before a run, whether an
@@ -19,6 +21,7 @@ import gc
 import json
 import resource
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -68,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         gc.collect()
         before = speed.probe()
+        cpu, wall = time.process_time(), time.perf_counter()
         ops, seconds = target.run(args.workload, sizes)
+        cpu_share = (time.process_time() - cpu) / max(time.perf_counter() - wall, 1e-9)
         after = speed.probe()
-        emit("sample", ops=ops, seconds=seconds, speed=[before, after])
+        emit("sample", ops=ops, seconds=seconds, speed=[before, after], cpu_share=cpu_share)
     except Unavailable as e:
         emit("unavailable", reason=str(e))
     except NotApplicable as e:

@@ -79,7 +79,10 @@ def table(
                 if cell.note:
                     notes.append(f"  {impl} {w.name}: {cell.note}")
                 if cell.retaken:
-                    notes.append(f"  {impl} {w.name}: {cell.retaken} sample(s) taken again: the machine's speed changed during them")
+                    notes.append(
+                        f"  {impl} {w.name}: {cell.retaken} sample(s) taken again: the machine's speed changed "
+                        "or other processes took the CPU during them"
+                    )
             else:
                 row += f"{cell.status:>{CELL_WIDTH}}"
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
@@ -138,6 +141,7 @@ def as_json(
                     "counted_ops": c.counted,
                     "seconds": c.seconds,
                     "machine_speed": c.machine_speeds,
+                    "cpu_share": c.cpu_shares,
                     "retaken": c.retaken,
                 }
                 for c in mine

@@ -55,7 +55,8 @@ class Cell:
     counted: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     speeds: list[tuple[float, float]] = field(default_factory=list)  # speed.probe() before, after each sample
-    retaken: int = 0  # samples dropped and taken again because the machine's speed changed during them
+    cpu_shares: list[float] = field(default_factory=list)  # the worker's CPU time / wall time, each sample
+    retaken: int = 0  # samples dropped and taken again because they were disturbed
 
     @property
     def rates(self) -> list[float]:
@@ -76,12 +77,14 @@ class Cell:
         """The median machine speed over the samples, None without samples."""
         return statistics.median(self.machine_speeds) if self.speeds else None
 
-    def last_sample_unsteady(self) -> bool:
-        """Whether the machine's speed changed during the last sample (its probes disagree)."""
-        return bool(self.speeds) and not speed.same(*self.speeds[-1])
+    def last_sample_disturbed(self) -> bool:
+        """Whether the machine's speed changed (the probes disagree) or other processes took the CPU during the last sample."""
+        if not self.speeds:
+            return False
+        return not speed.same(*self.speeds[-1]) or self.cpu_shares[-1] < speed.MIN_CPU_SHARE
 
     def drop_last_sample(self) -> None:
-        del self.counted[-1], self.seconds[-1], self.speeds[-1]
+        del self.counted[-1], self.seconds[-1], self.speeds[-1], self.cpu_shares[-1]
 
 
 def worker_env(impl: Implementation) -> dict[str, str]:
@@ -184,6 +187,7 @@ def _read_events(stream: IO[str] | None, cell: Cell) -> None:
             cell.seconds.append(event["seconds"])
             before, after = event["speed"]
             cell.speeds.append((before, after))
+            cell.cpu_shares.append(event["cpu_share"])
         elif kind in statuses:
             cell.status, cell.reason = statuses[kind], event["reason"]
 
@@ -201,7 +205,8 @@ def run_all(
     sampling when it fails, is not applicable, or has used its ``budget``;
     an unavailable implementation is tried once, on its first workload.  A
     sample during which the machine's speed changed (``speed.probe`` before
-    and after disagree) is dropped and taken again, up to ``retakes`` times.
+    and after disagree) or the worker had less than ``speed.MIN_CPU_SHARE``
+    of a CPU is dropped and taken again, up to ``retakes`` times.
     """
     sizes = settings.sizes
     cells = {
@@ -230,11 +235,11 @@ def run_all(
                 progress.flush()
                 run_sample(by_name[impl.name], cell, settings)
                 for _ in range(settings.retakes):
-                    if cell.status != OK or not cell.last_sample_unsteady():
+                    if cell.status != OK or not cell.last_sample_disturbed():
                         break
                     cell.drop_last_sample()
                     cell.retaken += 1
-                    progress.write("the machine's speed changed during the sample, taking it again: ")
+                    progress.write("disturbed (the machine's speed changed or the CPU was shared), taking it again: ")
                     progress.flush()
                     run_sample(by_name[impl.name], cell, settings)
                 progress.write(_summary(cell, w) + "\n")

@@ -11,7 +11,11 @@ sampled at different machine speeds give a ratio off by that much.
 
 So every worker times ``probe()`` just before and just after its sample.
 A sample during which the speed changed is taken again, and a speed target
-whose two cells ran at different machine speeds is not judged.
+whose two cells ran at different machine speeds is not judged.  Likewise a
+sample during which the worker did not have a CPU to itself (its CPU time
+fell short of the wall-clock time: other processes ran on its CPU) is
+taken again: every workload keeps its one thread busy, so a worker alone
+on a CPU gets ~100%.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ def probe() -> float:
     process do not pass for a change of the machine's speed.
     """
     return max(_loop_rate(), _loop_rate())
+
+
+#: A sample whose worker had less than this share of a CPU was disturbed.
+MIN_CPU_SHARE = 0.8
 
 
 def apart(a: float, b: float) -> float:
