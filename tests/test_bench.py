@@ -81,7 +81,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
         assert len(cell["samples"]) == repeat and all(s > 0 for s in cell["samples"])
         assert cell["median"] == pytest.approx(sorted(cell["samples"])[repeat // 2])
         assert len(cell["machine_speed"]) == repeat and all(s > 0 for s in cell["machine_speed"])
-        assert len(cell["cpu_share"]) == repeat and all(0 < s < 1.5 for s in cell["cpu_share"])
+        assert len(cell["cpu_share"]) == repeat and all(s > 0 for s in cell["cpu_share"])
     assert doc["results"][impl]["description"]
 
 
