@@ -340,7 +340,8 @@ def test_a_sample_during_which_the_machine_speed_changed_is_taken_again(monkeypa
     assert unsteady.speeds == [(33e6, 19e6)] and unsteady.retaken == 2 and len(unsteady.counted) == 1
     assert probes["never-steady"] == [(33e6, 19e6)] * 2  # 1 sample + 2 retakes, then kept
     out = report.table([steady, unsteady], [get_workload("switch")], "steady-after-one", 1, [])
-    assert "never-steady switch: 2 sample(s) taken again: the machine's speed changed or other" in out
+    assert "samples taken again (the machine's speed changed, or other processes took the CPU" in out
+    assert "\n  steady-after-one: switch 1\n  never-steady: switch 2" in out
 
 
 def test_a_sample_whose_worker_shared_its_cpu_is_taken_again(monkeypatch: pytest.MonkeyPatch) -> None:

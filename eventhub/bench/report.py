@@ -45,6 +45,19 @@ def skipped_implementations(cells: list[Cell]) -> dict[str, str]:
     return skipped
 
 
+def retaken_lines(cells: list[Cell]) -> list[str]:
+    """Per implementation, how many samples of each workload were disturbed and taken again."""
+    by_impl: dict[str, list[str]] = {}
+    for c in cells:
+        if c.retaken:
+            by_impl.setdefault(c.impl, []).append(f"{c.workload} {c.retaken}")
+    if not by_impl:
+        return []
+    lines = ["samples taken again (the machine's speed changed, or other processes took the CPU, during them):"]
+    lines.extend(f"  {impl}: {', '.join(counts)}" for impl, counts in by_impl.items())
+    return lines
+
+
 def machine_speed_lines(cells: list[Cell]) -> list[str]:
     """The range of machine speeds the cells ran at, and a warning when it is wide."""
     speeds = [c.machine_speed for c in cells if c.machine_speed is not None]
@@ -78,11 +91,6 @@ def table(
                 row += f"{format_rate(cell.median):>{CELL_WIDTH}}"
                 if cell.note:
                     notes.append(f"  {impl} {w.name}: {cell.note}")
-                if cell.retaken:
-                    notes.append(
-                        f"  {impl} {w.name}: {cell.retaken} sample(s) taken again: the machine's speed changed "
-                        "or other processes took the CPU during them"
-                    )
             else:
                 row += f"{cell.status:>{CELL_WIDTH}}"
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
@@ -104,6 +112,7 @@ def table(
     if notes:
         lines.append("notes:")
         lines.extend(notes)
+    lines.extend(retaken_lines(cells))
     if skipped:
         lines.append("skipped implementations:")
         lines.extend(f"  {impl}: {reason}" for impl, reason in skipped.items())
