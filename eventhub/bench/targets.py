@@ -84,10 +84,11 @@ def check(targets: tuple[SpeedTarget, ...], cells: list[Cell], not_judged: str =
 
     A target is judged only on its own two cells: when either has no number
     (its implementation did not run, the cell failed or is not applicable),
-    it is "not judged", with ``why`` naming the cell, never compared with
-    anything else.  Nor is it judged when the machine ran at different
-    speeds (``speed.same``) during the two cells' samples.  A non-empty ``not_judged`` (say, a scaled-down run)
-    leaves every target unjudged for that reason.
+    it is "not judged", with ``why_not_judged`` naming the cell, never
+    compared with anything else.  Nor is it judged when the machine ran at
+    different speeds (``speed.same``) during the two cells' samples.  A
+    non-empty ``not_judged`` (say, a scaled-down run) leaves every target
+    unjudged for that reason.
     """
     by_key = {(c.impl, c.workload): c for c in cells}
     results = []
