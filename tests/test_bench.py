@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -79,6 +80,8 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
         assert cell["counted_ops"] == [expected] * repeat
         assert len(cell["samples"]) == repeat and all(s > 0 for s in cell["samples"])
         assert cell["median"] == pytest.approx(sorted(cell["samples"])[repeat // 2])
+        assert len(cell["machine_speed"]) == repeat and all(s > 0 for s in cell["machine_speed"])
+        assert len(cell["cpu_share"]) == repeat and all(s > 0 for s in cell["cpu_share"])
     assert doc["results"][impl]["description"]
 
 
@@ -216,6 +219,162 @@ def test_format_rate() -> None:
     assert report.format_rate(12) == "12"
 
 
+#: Loaded by every worker through PYTHONPATH: the compiled epolls module fails to
+#: import as a broken build does (CPython 3.13 once gave "undefined symbol").
+BROKEN_EXTENSION_SITECUSTOMIZE = """
+import sys
+
+class _Broken:
+    def find_spec(self, name, path=None, target=None):
+        if name == "eventhub.hubs._epoll":
+            raise ImportError("undefined symbol: made_up_by_the_test")
+        return None
+
+sys.meta_path.insert(0, _Broken())
+"""
+
+
+def test_the_baseline_is_a_variant_that_ran_and_targets_without_one_side_are_not_judged(tmp_path: Any) -> None:
+    (tmp_path / "sitecustomize.py").write_text(BROKEN_EXTENSION_SITECUSTOMIZE)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), PACKAGE_ROOT]))
+    cmd = [sys.executable, "-m", "eventhub.bench", "--json", "--scale", "1", "--repeat", "1"]
+    cmd += ["--impl", "epolls-compiled,eventlet", "--workloads", "timeout"]
+    proc = subprocess.run(cmd, cwd=os.path.dirname(os.path.abspath(__file__)), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    # Compiled epolls is installed but does not import: the pure hub is the baseline, and runs.
+    assert doc["baseline"] == "epolls-pure"
+    assert "made_up_by_the_test" in doc["skipped"]["epolls-compiled"]
+    assert "does not import" in doc["skipped"]["epolls-compiled"]
+    assert doc["results"]["epolls-pure"]["workloads"]["timeout"]["ratio"] == pytest.approx(1.0)
+    checks = {c["target"]: c for c in doc["targets"]}
+    compiled = checks["epolls-compiled timeout >= 4x eventlet"]
+    assert compiled["ratio"] is None and compiled["met"] is None
+    assert compiled["why_not_judged"].startswith("epolls-compiled did not run: ")
+    pure = checks["epolls-pure timeout >= 1x eventlet"]
+    if not importable("eventlet"):
+        assert pure["why_not_judged"].startswith("eventlet did not run: ")
+    elif pure["why_not_judged"]:  # only the machine may keep it from being judged, never the compiled hub
+        assert pure["why_not_judged"].startswith("the machine ran ") and pure["ratio"] is None
+    else:  # judged: the pure hub and eventlet both ran, at full size
+        assert pure["ratio"] > 0 and pure["met"] is not None
+
+
+def test_a_scaled_down_run_judges_no_target() -> None:
+    code, doc, stderr = run_bench("--impl", "epolls-pure,eventlet", "--workloads", "switch")
+    assert code == 0, stderr
+    checks = {c["target"]: c for c in doc["targets"]}
+    assert "epolls-pure switch >= 1x eventlet" in checks
+    for check in checks.values():
+        assert check["ratio"] is None and check["met"] is None
+        assert check["why_not_judged"] == f"a run at {SCALE:g} of the full work; targets are judged on full runs"
+    proc = run_cli("--quick", "--repeat", "1", "--scale", str(SCALE), "--impl", "epolls-pure,eventlet", "--workloads", "switch")
+    assert proc.returncode == 0, proc.stderr
+    line = next(line for line in proc.stdout.splitlines() if "epolls-pure switch >= 1x eventlet" in line)
+    expected = f"- not judged (a run at {SCALE:g} of the full work; targets are judged on full runs)".split()
+    assert line.split()[-len(expected) :] == expected
+    assert " met" not in proc.stdout and "NOT MET" not in proc.stdout
+
+
+def test_the_timer_window_scales_with_the_timer_count() -> None:
+    """A quick run schedules as many timers per millisecond as a full one, so the window cannot cap its rate."""
+    full, quick = Sizes(), Sizes.for_scale(0.1)
+    assert quick.timers == full.timers // 10
+    assert quick.timer_window == pytest.approx(full.timer_window / 10)
+    assert Sizes.for_scale(1.0) == full
+
+
+def test_targets_with_a_failed_or_skipped_side_are_not_judged() -> None:
+    cells = [
+        runner.Cell("epolls-compiled", "switch", runner.SKIPPED, "the compiled epolls hub does not import (...)"),
+        runner.Cell("uvloop", "switch", expected=100, counted=[100], seconds=[1e-3]),
+        runner.Cell("eventlet", "switch", runner.ERROR, "worker died of SIGSEGV"),
+        runner.Cell("epolls-pure", "switch", expected=100, counted=[100], seconds=[1e-3]),
+    ]
+    checks = {c["target"]: c for c in targets.check(targets.DEFAULT_TARGETS, cells)}
+    assert set(checks) == {
+        "epolls-compiled switch >= 1.5x uvloop",
+        "epolls-compiled switch >= 5x eventlet",
+        "epolls-pure switch >= 1x eventlet",
+    }
+    for c in checks.values():
+        assert c["ratio"] is None and c["met"] is None
+    assert checks["epolls-compiled switch >= 1.5x uvloop"]["why_not_judged"] == (
+        "epolls-compiled did not run: the compiled epolls hub does not import (...)"
+    )
+    assert checks["epolls-pure switch >= 1x eventlet"]["why_not_judged"] == "eventlet switch: error"
+    lines = targets.format_checks(list(checks.values()))
+    assert all("not judged (" in line for line in lines[1:])
+    assert not any("met" in line.lower() for line in lines)
+
+
+def test_without_a_baseline_that_ran_the_table_shows_no_ratios() -> None:
+    cells = [
+        runner.Cell("epolls-compiled", "switch", runner.SKIPPED, "not built"),
+        runner.Cell("uvloop", "switch", expected=100, counted=[100], seconds=[1e-3]),
+    ]
+    out = report.table(cells, [get_workload("switch")], "epolls-compiled", 1, [])
+    assert "no ratios: the baseline epolls-compiled did not run" in out
+    assert "ratio to" not in out and "x" not in out.split("no ratios")[1].split("units")[0].replace("no ratios", "")
+
+
+def _sample(cell: runner.Cell, before: float, after: float, cpu_share: float = 1.0) -> None:
+    cell.counted.append(cell.expected)
+    cell.seconds.append(1.0)
+    cell.speeds.append((before, after))
+    cell.cpu_shares.append(cpu_share)
+
+
+def test_a_sample_during_which_the_machine_speed_changed_is_taken_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probes around a sample disagree: the sample is dropped and taken again, at most ``retakes`` times."""
+    probes = {"steady-after-one": [(33e6, 19e6), (32e6, 33e6)], "never-steady": [(33e6, 19e6)] * 5}
+
+    def fake_run_sample(impl: impls.Implementation, cell: runner.Cell, settings: runner.Settings) -> None:
+        _sample(cell, *probes[impl.name].pop(0))
+
+    monkeypatch.setattr(runner, "run_sample", fake_run_sample)
+    chosen = [impls.Implementation(name, "eventhub", "epolls-pure") for name in probes]
+    settings = runner.Settings(scale=SCALE, repeat=1, retakes=2)
+    steady, unsteady = runner.run_all(chosen, [get_workload("switch")], settings, io.StringIO())
+    assert steady.speeds == [(32e6, 33e6)] and steady.retaken == 1 and len(steady.counted) == 1
+    assert unsteady.speeds == [(33e6, 19e6)] and unsteady.retaken == 2 and len(unsteady.counted) == 1
+    assert probes["never-steady"] == [(33e6, 19e6)] * 2  # 1 sample + 2 retakes, then kept
+    out = report.table([steady, unsteady], [get_workload("switch")], "steady-after-one", 1, [])
+    assert "samples taken again (the machine's speed changed, or other processes took the CPU" in out
+    assert "\n  steady-after-one: switch 1\n  never-steady: switch 2" in out
+
+
+def test_a_sample_whose_worker_shared_its_cpu_is_taken_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = [(30e6, 30e6, 0.5), (30e6, 30e6, 0.97)]
+
+    def fake_run_sample(impl: impls.Implementation, cell: runner.Cell, settings: runner.Settings) -> None:
+        _sample(cell, *samples.pop(0))
+
+    monkeypatch.setattr(runner, "run_sample", fake_run_sample)
+    chosen = [impls.Implementation("x", "eventhub", "epolls-pure")]
+    (cell,) = runner.run_all(chosen, [get_workload("switch")], runner.Settings(scale=SCALE, repeat=1), io.StringIO())
+    assert cell.retaken == 1 and cell.cpu_shares == [0.97] and samples == []
+
+
+def test_a_target_whose_cells_ran_at_different_machine_speeds_is_not_judged() -> None:
+    def cell(impl: str, rate: float, machine: float) -> runner.Cell:
+        c = runner.Cell(impl, "switch", expected=100)
+        c.counted, c.seconds, c.speeds = [100], [100 / rate], [(machine, machine)]
+        return c
+
+    slow_subject = [cell("epolls-compiled", 1.5e6, 19e6), cell("uvloop", 1.0e6, 33e6)]
+    (check,) = targets.check(targets.DEFAULT_TARGETS, slow_subject)
+    assert check["ratio"] is None and check["met"] is None
+    assert check["why_not_judged"] == (
+        "the machine ran 1.74x faster during uvloop switch's samples than during epolls-compiled switch's"
+    )
+    same_speed = [cell("epolls-compiled", 1.5e6, 31e6), cell("uvloop", 1.0e6, 33e6)]
+    (check,) = targets.check(targets.DEFAULT_TARGETS, same_speed)
+    assert check["ratio"] == pytest.approx(1.5) and check["met"] is True and check["why_not_judged"] == ""
+    out = report.table(slow_subject, [get_workload("switch")], "uvloop", 1, [])
+    assert "machine speed (median per cell, a fixed Python loop): 19M-33M loops/s, 1.74x apart" in out
+
+
 def test_speed_targets_are_checked_on_same_run_medians() -> None:
     def cell(impl: str, workload: str, rate: float | None) -> runner.Cell:
         if rate is None:
@@ -237,5 +396,7 @@ def test_speed_targets_are_checked_on_same_run_medians() -> None:
     assert checks["epolls-compiled pingpong >= 1.5x gevent"]["ratio"] == pytest.approx(1.8)
     assert checks["epolls-compiled pingpong >= 1.5x gevent"]["met"] is True
     assert checks["epolls-compiled pingpong >= 3x eventlet"]["met"] is None
+    assert checks["epolls-compiled pingpong >= 3x eventlet"]["why_not_judged"].startswith("eventlet did not run")
+    assert checks["epolls-compiled pingpong >= 1.5x gevent"]["why_not_judged"] == ""
     assert checks["epolls-compiled idle >= 0.9x its pingpong"]["met"] is True
     assert "NOT MET" not in "\n".join(targets.format_checks(list(checks.values())))

@@ -3,8 +3,14 @@
 Run by the orchestrator as ``python -m eventhub.bench._worker IMPL WORKLOAD``.
 It writes one JSON object per line to stdout, flushed as it goes:
 ``{"event": "start", "description": ...}`` then
-``{"event": "sample", "ops": <counted>, "seconds": ...}``; or
+``{"event": "sample", "ops": <counted>, "seconds": ..., "speed": [before, after],
+"cpu_share": ...}`` (the machine's speed just before and after, see
+``speed.probe``, and the worker's CPU time over the wall-clock time of the
+run); or
 a single ``{"event": "unavailable" | "n/a" | "error", "reason": ...}``.
+With ``--check`` it only loads the implementation and stops after "start"
+(or "unavailable"): how the orchestrator learns, before a run, whether an
+implementation can run at all.
 It only counts; judging the counts is the orchestrator's job.
 """
 
@@ -15,10 +21,11 @@ import gc
 import json
 import resource
 import sys
+import time
 import traceback
 from typing import Any
 
-from eventhub.bench import impls
+from eventhub.bench import impls, speed
 from eventhub.bench.target import NotApplicable, Unavailable
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes
 
@@ -52,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("impl")
     parser.add_argument("workload", choices=WORKLOAD_NAMES)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--check", action="store_true", help="load the implementation, run nothing")
     args = parser.parse_args(argv)
     sizes = Sizes.for_scale(args.scale)
     raise_fd_limit()
@@ -59,9 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         check_fd_budget(args.workload, sizes)
         target = impls.find(args.impl).load()
         emit("start", description=target.description)
+        if args.check:
+            return 0
         gc.collect()
+        before = speed.probe()
+        cpu, wall = time.process_time(), time.perf_counter()
         ops, seconds = target.run(args.workload, sizes)
-        emit("sample", ops=ops, seconds=seconds)
+        cpu_share = (time.process_time() - cpu) / max(time.perf_counter() - wall, 1e-9)
+        after = speed.probe()
+        emit("sample", ops=ops, seconds=seconds, speed=[before, after], cpu_share=cpu_share)
     except Unavailable as e:
         emit("unavailable", reason=str(e))
     except NotApplicable as e:

@@ -55,6 +55,9 @@ def hub_class(backend: str, variant: str) -> Any:
     else:
         cls = module.CompiledHub
         if cls is None:
+            if _variant.IMPORT_ERRORS:  # built, but broken: say how
+                errors = "; ".join(f"{name}: {error}" for name, error in sorted(_variant.IMPORT_ERRORS.items()))
+                raise Unavailable(f"the compiled {backend} hub does not import ({errors})")
             raise Unavailable(f"the compiled {backend} extension is not built")
     return cls
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-import importlib.util
 from dataclasses import dataclass, field
 
 from eventhub.bench.target import Target
@@ -95,9 +94,11 @@ def select(candidates: tuple[Implementation, ...], patterns: list[str] | None) -
     return chosen
 
 
-def default_baseline(eventlet_mode: bool) -> str:
-    """eventlet's epolls hub in --eventlet mode, else compiled epolls if built, else pure epolls."""
-    if eventlet_mode:
-        return "eventlet-epolls"
-    built = importlib.util.find_spec("eventhub.hubs._epoll") is not None
-    return "epolls-compiled" if built else "epolls-pure"
+def baseline_candidates(eventlet_mode: bool) -> tuple[str, ...]:
+    """The default baselines, in order of preference: the first that can run is used.
+
+    eventlet's epolls hub in --eventlet mode; else the compiled epolls hub,
+    or the pure one where the compiled one does not run (not built, or built
+    but not importable on this Python).
+    """
+    return ("eventlet-epolls",) if eventlet_mode else ("epolls-compiled", "epolls-pure")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventhub.bench.runner import OK, SKIPPED, Cell
+from eventhub.bench.speed import apart, same
 from eventhub.bench.targets import format_checks
 from eventhub.bench.workloads import Sizes, Workload
 
@@ -44,6 +45,31 @@ def skipped_implementations(cells: list[Cell]) -> dict[str, str]:
     return skipped
 
 
+def retaken_lines(cells: list[Cell]) -> list[str]:
+    """Per implementation, how many samples of each workload were disturbed and taken again."""
+    by_impl: dict[str, list[str]] = {}
+    for c in cells:
+        if c.retaken:
+            by_impl.setdefault(c.impl, []).append(f"{c.workload} {c.retaken}")
+    if not by_impl:
+        return []
+    lines = ["samples taken again (the machine's speed changed, or other processes took the CPU, during them):"]
+    lines.extend(f"  {impl}: {', '.join(counts)}" for impl, counts in by_impl.items())
+    return lines
+
+
+def machine_speed_lines(cells: list[Cell]) -> list[str]:
+    """The range of machine speeds the cells ran at, and a warning when it is wide."""
+    speeds = [c.machine_speed for c in cells if c.machine_speed is not None]
+    if not speeds:
+        return []
+    low, high = min(speeds), max(speeds)
+    line = f"machine speed (median per cell, a fixed Python loop): {format_rate(low)}-{format_rate(high)} loops/s"
+    if not same(low, high):
+        line += f", {apart(low, high):.2f}x apart: ratios between cells at different speeds are off by as much"
+    return [line]
+
+
 def table(
     cells: list[Cell], workloads: list[Workload], baseline: str, repeat: int, checks: list[dict[str, Any]]
 ) -> str:
@@ -70,18 +96,23 @@ def table(
                 notes.append(f"  {impl} {w.name}: {cell.status}: {cell.reason}")
         lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
-    lines.append(f"{ratios_title:<{name_width}}{header}")
-    for impl in impls:
-        row = ""
-        for w in workloads:
-            r = ratio(by_key[(impl, w.name)], by_key.get((baseline, w.name)))
-            row += f"{'-' if r is None else f'{r:.2f}x':>{CELL_WIDTH}}"
-        lines.append(f"{impl:<{name_width}}{row}")
+    if baseline in skipped:
+        lines.append(f"no ratios: the baseline {baseline} did not run (see skipped implementations)")
+    else:
+        lines.append(f"{ratios_title:<{name_width}}{header}")
+        for impl in impls:
+            row = ""
+            for w in workloads:
+                r = ratio(by_key[(impl, w.name)], by_key.get((baseline, w.name)))
+                row += f"{'-' if r is None else f'{r:.2f}x':>{CELL_WIDTH}}"
+            lines.append(f"{impl:<{name_width}}{row}")
     lines.append("")
     lines.append("units: " + ", ".join(f"{w.name} {w.unit}" for w in workloads))
+    lines.extend(machine_speed_lines(cells))
     if notes:
         lines.append("notes:")
         lines.extend(notes)
+    lines.extend(retaken_lines(cells))
     if skipped:
         lines.append("skipped implementations:")
         lines.extend(f"  {impl}: {reason}" for impl, reason in skipped.items())
@@ -118,6 +149,9 @@ def as_json(
                     "expected_ops": c.expected,
                     "counted_ops": c.counted,
                     "seconds": c.seconds,
+                    "machine_speed": c.machine_speeds,
+                    "cpu_share": c.cpu_shares,
+                    "retaken": c.retaken,
                 }
                 for c in mine
             },

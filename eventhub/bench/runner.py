@@ -6,6 +6,7 @@ as an error for that cell only; the run goes on.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -17,8 +18,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO, TextIO
 
+from eventhub.bench import speed
 from eventhub.bench.impls import Implementation
-from eventhub.bench.workloads import Sizes, Workload
+from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, Workload
 
 #: Cell statuses: measured, implementation missing, workload impossible by design, failure.
 OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
@@ -32,6 +34,7 @@ class Settings:
     repeat: int = 5  # samples per cell; the median is reported
     budget: float = 60.0  # stop repeating once a cell's samples took this long
     time_limit: float = 600.0  # kill a worker running longer than this
+    retakes: int = 2  # times a sample is taken again when the machine's speed changed during it
 
     @property
     def sizes(self) -> Sizes:
@@ -51,6 +54,9 @@ class Cell:
     expected: int = 0
     counted: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    speeds: list[tuple[float, float]] = field(default_factory=list)  # speed.probe() before, after each sample
+    cpu_shares: list[float] = field(default_factory=list)  # the worker's CPU time / wall time, each sample
+    retaken: int = 0  # samples dropped and taken again because they were disturbed
 
     @property
     def rates(self) -> list[float]:
@@ -60,6 +66,25 @@ class Cell:
     @property
     def median(self) -> float | None:
         return statistics.median(self.rates) if self.status == OK and self.rates else None
+
+    @property
+    def machine_speeds(self) -> list[float]:
+        """The machine's speed during each sample: the mean of the probes around it."""
+        return [(before + after) / 2 for before, after in self.speeds]
+
+    @property
+    def machine_speed(self) -> float | None:
+        """The median machine speed over the samples, None without samples."""
+        return statistics.median(self.machine_speeds) if self.speeds else None
+
+    def last_sample_disturbed(self) -> bool:
+        """Whether the machine's speed changed (the probes disagree) or other processes took the CPU during the last sample."""
+        if not self.speeds:
+            return False
+        return not speed.same(*self.speeds[-1]) or self.cpu_shares[-1] < speed.MIN_CPU_SHARE
+
+    def drop_last_sample(self) -> None:
+        del self.counted[-1], self.seconds[-1], self.speeds[-1], self.cpu_shares[-1]
 
 
 def worker_env(impl: Implementation) -> dict[str, str]:
@@ -100,6 +125,22 @@ def run_sample(impl: Implementation, cell: Cell, settings: Settings) -> None:
         stderr.seek(0)
         errors = stderr.read()
     judge(cell, settings, returncode, errors, timed_out.is_set(), before)
+
+
+def why_cannot_run(impl: Implementation, time_limit: float = 120.0) -> str:
+    """"" if ``impl`` loads in a worker process (as its samples will), else why not."""
+    cmd = [sys.executable, "-m", "eventhub.bench._worker", impl.name, WORKLOAD_NAMES[0], "--check"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, env=worker_env(impl), text=True, timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        return f"loading it took longer than {time_limit:g}s"
+    cell = Cell(impl.name, WORKLOAD_NAMES[0])
+    _read_events(io.StringIO(proc.stdout), cell)
+    if cell.status != OK:
+        return cell.reason
+    if proc.returncode != 0 or not cell.description:
+        return f"the worker exited with status {proc.returncode}: {_tail(proc.stderr) or 'no output on stderr'}"
+    return ""
 
 
 def _how_it_ended(returncode: int, timed_out: bool, settings: Settings) -> str:
@@ -144,6 +185,9 @@ def _read_events(stream: IO[str] | None, cell: Cell) -> None:
         elif kind == "sample":
             cell.counted.append(event["ops"])
             cell.seconds.append(event["seconds"])
+            before, after = event["speed"]
+            cell.speeds.append((before, after))
+            cell.cpu_shares.append(event["cpu_share"])
         elif kind in statuses:
             cell.status, cell.reason = statuses[kind], event["reason"]
 
@@ -159,7 +203,10 @@ def run_all(
     Rounds interleave the implementations, so a load spike from elsewhere on
     the machine hits them all alike instead of skewing one.  A cell stops
     sampling when it fails, is not applicable, or has used its ``budget``;
-    an unavailable implementation is tried once, on its first workload.
+    an unavailable implementation is tried once, on its first workload.  A
+    sample during which the machine's speed changed (``speed.probe`` before
+    and after disagree) or the worker had less than ``speed.MIN_CPU_SHARE``
+    of a CPU is dropped and taken again, up to ``retakes`` times.
     """
     sizes = settings.sizes
     cells = {
@@ -187,6 +234,14 @@ def run_all(
                 progress.write(f"[{step}/{total}] round {round_}: {w.name} on {impl.name}: ")
                 progress.flush()
                 run_sample(by_name[impl.name], cell, settings)
+                for _ in range(settings.retakes):
+                    if cell.status != OK or not cell.last_sample_disturbed():
+                        break
+                    cell.drop_last_sample()
+                    cell.retaken += 1
+                    progress.write("disturbed (the machine's speed changed or the CPU was shared), taking it again: ")
+                    progress.flush()
+                    run_sample(by_name[impl.name], cell, settings)
                 progress.write(_summary(cell, w) + "\n")
                 progress.flush()
                 if cell.status == SKIPPED:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eventhub.bench.runner import Cell
+from eventhub.bench import speed
+from eventhub.bench.runner import SKIPPED, Cell
 
 
 @dataclass(frozen=True)
@@ -57,45 +58,79 @@ EVENTLET_TARGETS: tuple[SpeedTarget, ...] = (
 )
 
 
-def check(targets: tuple[SpeedTarget, ...], cells: list[Cell]) -> list[dict[str, Any]]:
+def _why_no_number(cell: Cell) -> str:
+    """Why ``cell`` cannot take part in a ratio, or "" if it can."""
+    if cell.status == SKIPPED:
+        return f"{cell.impl} did not run: {cell.reason}"
+    if cell.median is None or cell.median <= 0:
+        return f"{cell.impl} {cell.workload}: {cell.status}"
+    return ""
+
+
+def _why_speeds_differ(subject: Cell, reference: Cell) -> str:
+    """Why the two cells' ratio says more about the machine than the code, or "" if it does not."""
+    mine, theirs = subject.machine_speed, reference.machine_speed
+    if mine is None or theirs is None or speed.same(mine, theirs):
+        return ""
+    faster, slower = (subject, reference) if mine > theirs else (reference, subject)
+    return (
+        f"the machine ran {speed.apart(mine, theirs):.2f}x faster during {faster.impl} {faster.workload}'s "
+        f"samples than during {slower.impl} {slower.workload}'s"
+    )
+
+
+def check(targets: tuple[SpeedTarget, ...], cells: list[Cell], not_judged: str = "") -> list[dict[str, Any]]:
     """Each target whose workloads and implementations were selected: ratio and verdict.
 
-    The ratio is None (and so is the verdict) when either side has no number,
-    e.g. because the compiled hub is not built.
+    A target is judged only on its own two cells: when either has no number
+    (its implementation did not run, the cell failed or is not applicable),
+    it is "not judged", with ``why_not_judged`` naming the cell, never
+    compared with anything else.  Nor is it judged when the machine ran at
+    different speeds (``speed.same``) during the two cells' samples.  A
+    non-empty ``not_judged`` (say, a scaled-down run) leaves every target
+    unjudged for that reason.
     """
-    medians = {(c.impl, c.workload): c.median for c in cells}
-    selected = {(c.impl, c.workload) for c in cells}
+    by_key = {(c.impl, c.workload): c for c in cells}
     results = []
     for t in targets:
-        if (t.subject, t.workload) not in selected or (t.reference, t.reference_workload or t.workload) not in selected:
-            continue
-        subject = medians.get((t.subject, t.workload))
-        reference = medians.get((t.reference, t.reference_workload or t.workload))
-        ratio = subject / reference if subject is not None and reference else None
+        reference_workload = t.reference_workload or t.workload
+        subject = by_key.get((t.subject, t.workload))
+        reference = by_key.get((t.reference, reference_workload))
+        if subject is None or reference is None:
+            continue  # not selected
+        why = (
+            not_judged
+            or _why_no_number(subject)
+            or _why_no_number(reference)
+            or _why_speeds_differ(subject, reference)
+        )
+        mine, theirs = subject.median, reference.median
+        ratio = mine / theirs if not why and mine and theirs else None
         results.append(
             {
                 "target": t.label,
                 "workload": t.workload,
                 "subject": t.subject,
                 "reference": t.reference,
-                "reference_workload": t.reference_workload or t.workload,
+                "reference_workload": reference_workload,
                 "minimum": t.minimum,
                 "ratio": ratio,
                 "met": None if ratio is None else ratio >= t.minimum,
+                "why_not_judged": why,
             }
         )
     return results
 
 
 def format_checks(checks: list[dict[str, Any]]) -> list[str]:
-    """One line per target: label, measured ratio, verdict."""
+    """One line per target: label, measured ratio, verdict (or why there is none)."""
     if not checks:
         return []
     width = max(len(c["target"]) for c in checks)
     lines = ["speed targets (same-run medians):"]
     for c in checks:
         if c["ratio"] is None:
-            lines.append(f"  {c['target']:<{width}}       -  not measured")
+            lines.append(f"  {c['target']:<{width}}       -  not judged ({c['why_not_judged']})")
         else:
             verdict = "met" if c["met"] else "NOT MET"
             lines.append(f"  {c['target']:<{width}}  {c['ratio']:6.2f}x  {verdict}")
