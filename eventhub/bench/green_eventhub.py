@@ -59,8 +59,23 @@ def hub_class(backend: str, variant: str) -> Any:
     return cls
 
 
+def on_uvloop(cls: Any) -> Any:
+    """An asyncio hub class whose own loops are uvloop's, or ``Unavailable``."""
+    try:
+        import uvloop
+    except ImportError:
+        raise Unavailable("uvloop is not installed") from None
+    return type(f"Uvloop{cls.__name__}", (cls,), {"loop_factory": staticmethod(uvloop.new_event_loop)})
+
+
 def load(backend: str, variant: str) -> GreenTarget:
+    """``backend`` may be ``asyncio+uvloop``: the asyncio hub on uvloop's loop."""
+    backend, _, loop = backend.partition("+")
     cls = hub_class(backend, variant)
+    if loop == "uvloop":
+        cls = on_uvloop(cls)
+    elif loop:
+        raise Unavailable(f"unknown loop {loop!r} (only asyncio+uvloop)")
     not_applicable = {}
     if backend == "selects":
         from eventhub.hubs.selects import FD_SETSIZE

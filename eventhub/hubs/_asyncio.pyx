@@ -31,7 +31,7 @@ cdef class Hub(BaseHub):
     cdef object _timer_handle
     cdef double _timer_deadline
     cdef bint _in_pass
-    cdef bint _waiting
+    cdef object _waited  # inside wait(): the (fd, direction)s dispatched, else None
     # Bound methods made once: handed to the loop on every registration and pass.
     cdef object _pass_cb
     cdef object _timer_cb
@@ -46,6 +46,7 @@ cdef class Hub(BaseHub):
         self._pass_handle = None
         self._timer_handle = None
         self._timer_deadline = INFINITY
+        self._waited = None
         self._pass_cb = self._pass
         self._timer_cb = self._on_timer
         self._readable_cb = self._on_readable
@@ -190,14 +191,22 @@ cdef class Hub(BaseHub):
         return 0
 
     def _on_readable(self, int fd):
+        if self._waited is not None and self._first_in_wait((fd, False)):
+            return
         self._fire_read(fd)
-        if self._waiting:
-            self.loop.stop()
 
     def _on_writable(self, int fd):
+        if self._waited is not None and self._first_in_wait((fd, True)):
+            return
         self._fire_write(fd)
-        if self._waiting:
-            self.loop.stop()
+
+    cdef bint _first_in_wait(self, tuple event) except -1:
+        """In wait(): True if ``event`` was dispatched already (see PureHub)."""
+        if event in self._waited:
+            return True
+        self._waited.add(event)
+        self.loop.stop()
+        return False
 
     # -- the loop ------------------------------------------------------------------
 
@@ -205,13 +214,13 @@ cdef class Hub(BaseHub):
         loop = self.loop
         if loop.is_running():
             return 0  # called from inside the loop: it waits once the pass returns
-        self._waiting = True
+        self._waited = set()
         stop = loop.call_later(seconds, loop.stop) if seconds > 0 else loop.call_soon(loop.stop)
         try:
             loop.run_forever()
         finally:
             stop.cancel()
-            self._waiting = False
+            self._waited = None
         return 0
 
     def run(self, *a, **kw):

@@ -63,7 +63,7 @@ class PureHub(BaseHub):
         self._timer_handle: Any = None  # the loop timer armed for ...
         self._timer_deadline = math.inf  # ... this deadline
         self._in_pass = False  # a pass is on the stack: it arms the loop timer when done
-        self._waiting = False  # inside wait(): an fd callback ends it
+        self._waited: set[tuple[int, str]] | None = None  # inside wait(): the fd events dispatched
         if adopter is not None:
             self.greenlet = adopter
             self.running = True  # for as long as its owner runs the loop
@@ -216,14 +216,29 @@ class PureHub(BaseHub):
                 self._soon()  # the next pass throws IOClosed into the waiters
 
     def _on_readable(self, fileno: int) -> None:
+        if self._waited is not None and self._first_in_wait((fileno, READ)):
+            return
         self._fire(self.listeners[READ].get(fileno), fileno)
-        if self._waiting:
-            self.loop.stop()
 
     def _on_writable(self, fileno: int) -> None:
+        if self._waited is not None and self._first_in_wait((fileno, WRITE)):
+            return
         self._fire(self.listeners[WRITE].get(fileno), fileno)
-        if self._waiting:
-            self.loop.stop()
+
+    def _first_in_wait(self, event: tuple[int, str]) -> bool:
+        """In wait(): True if ``event`` was dispatched already.
+
+        wait() dispatches one batch, as a poller's wait does: the first
+        dispatch stops the loop, but uvloop stops only after another poll,
+        which must not fire the same level-triggered fd twice.
+        """
+        waited = self._waited
+        assert waited is not None
+        if event in waited:
+            return True
+        waited.add(event)
+        self.loop.stop()
+        return False
 
     # -- the loop ----------------------------------------------------------------
 
@@ -237,13 +252,13 @@ class PureHub(BaseHub):
         loop = self.loop
         if loop.is_running():
             return
-        self._waiting = True
+        self._waited = set()
         stop = loop.call_later(seconds, loop.stop) if seconds > 0 else loop.call_soon(loop.stop)
         try:
             loop.run_forever()
         finally:
             stop.cancel()
-            self._waiting = False
+            self._waited = None
 
     def run(self, *a: Any, **kw: Any) -> None:
         """The MAINLOOP: run the hub's own loop until ``abort()``."""
