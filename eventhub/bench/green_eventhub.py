@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Any
 
@@ -81,9 +82,14 @@ def load(backend: str, variant: str) -> GreenTarget:
         from eventhub.hubs.selects import FD_SETSIZE
 
         not_applicable["idle"] = f"select() cannot watch fds >= FD_SETSIZE ({FD_SETSIZE})"
+    api = API
+    if backend == "asyncio":
+        from eventhub.asyncio import await_
+
+        api = dataclasses.replace(API, run_coroutine=await_)
     return GreenTarget(
         f"eventhub {eventhub.__version__} {cls.__module__}.{cls.__qualname__}",
-        API,
+        api,
         lambda: hubs.use_hub(cls),
         not_applicable,
     )
