@@ -11,9 +11,9 @@ from libc.math cimport INFINITY
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 
 from eventhub.hubs.aioloop import (
-    bind_loop, closed_loop_error, drop_stale_registration, loop_method, refresh_selector, unwind,
+    bind_loop, closed_loop_error, drop_stale_registration, is_uvloop, loop_method, refresh_selector, unwind,
 )
-from eventhub.hubs.errors import HubDestroyed
+from eventhub.hubs.errors import HubDestroyed, HubError
 from eventhub.hubs.poll import check_open
 from eventhub.hubs.waker import run_calls
 
@@ -27,6 +27,7 @@ cdef class Hub(BaseHub):
 
     cdef public object loop
     cdef public bint owns_loop
+    cdef public bint forked_away       # see PureHub._forsake_loop
     cdef object _pass_handle
     cdef object _timer_handle
     cdef double _timer_deadline
@@ -41,6 +42,13 @@ cdef class Hub(BaseHub):
     def __init__(self, clock=None):
         BaseHub.__init__(self, clock)
         loop, adopter = bind_loop(self.loop_factory)
+        if is_uvloop(loop):
+            if adopter is None:
+                loop.close()
+            raise HubError(
+                "the compiled asyncio hub does not run on uvloop yet (with hundreds of waiting "
+                "greenthreads it crashes): use eventhub.hubs.asyncio.PureHub on uvloop"
+            )
         self.loop = loop
         self.owns_loop = adopter is None
         self._pass_handle = None
@@ -152,6 +160,8 @@ cdef class Hub(BaseHub):
         cdef int want = self._interest(fd)
         cdef int have = self._fdstate[fd].mask
         cdef bint added_reader = False
+        if self.forked_away:
+            return 0
         if want == have:
             return 0
         if not have:
@@ -180,6 +190,8 @@ cdef class Hub(BaseHub):
     cdef int _forget(self, int fd) except -1:
         cdef int have = self._fdstate[fd].mask
         self._fdstate[fd].mask = 0
+        if self.forked_away:
+            return 0
         try:
             if have & EV_READ:
                 self.loop.remove_reader(fd)
@@ -286,7 +298,12 @@ cdef class Hub(BaseHub):
         """No waker descriptor: the loop's own (``call_soon_threadsafe``) wakes it."""
 
     def _reinit_poller(self):
-        refresh_selector(self.loop)
+        if not refresh_selector(self.loop):
+            # A forked child on a loop that cannot get kernel state of its own
+            # (uvloop): destroyed, and never touching the loop again, whose
+            # epoll set the parent still uses.
+            self.forked_away = True
+            self.destroyed = True
 
     def destroy(self):
         """Drop every registration and timer handle; close the loop if the hub made it."""

@@ -65,6 +65,11 @@ def unwind(loop_greenlet: Any) -> None:
         pass
 
 
+def is_uvloop(loop: asyncio.AbstractEventLoop) -> bool:
+    """True for a uvloop loop."""
+    return type(loop).__module__.startswith("uvloop")
+
+
 def loop_method(loop: asyncio.AbstractEventLoop) -> str:
     """The kernel mechanism a loop waits with: "epoll", "poll", "select", ... .
 
@@ -74,7 +79,7 @@ def loop_method(loop: asyncio.AbstractEventLoop) -> str:
     selector = getattr(loop, "_selector", None)
     if selector is not None:
         return type(selector).__name__.lower().removesuffix("selector")
-    if type(loop).__module__.startswith("uvloop"):
+    if is_uvloop(loop):
         return "epoll" if sys.platform.startswith("linux") else "kqueue"
     return "unknown"
 

@@ -63,6 +63,8 @@ class PureHub(BaseHub):
         self._timer_handle: Any = None  # the loop timer armed for ...
         self._timer_deadline = math.inf  # ... this deadline
         self._in_pass = False  # a pass is on the stack: it arms the loop timer when done
+        #: Set in a forked child whose loop is the parent's (see _forsake_loop).
+        self.forked_away = False
         self._waited: set[tuple[int, str]] | None = None  # inside wait(): the fd events dispatched
         if adopter is not None:
             self.greenlet = adopter
@@ -178,6 +180,8 @@ class PureHub(BaseHub):
     # -- fds -------------------------------------------------------------------
 
     def _update_interest(self, fileno: int) -> None:
+        if self.forked_away:
+            return
         have = self._registered.get(fileno, 0)
         want = (_READING if fileno in self.listeners[READ] else 0) | (_WRITING if fileno in self.listeners[WRITE] else 0)
         if want == have:
@@ -206,6 +210,8 @@ class PureHub(BaseHub):
 
     def _forget(self, fileno: int) -> None:
         have = self._registered.pop(fileno, 0)
+        if self.forked_away:
+            return
         try:
             if have & _READING:
                 self.loop.remove_reader(fileno)
@@ -325,7 +331,15 @@ class PureHub(BaseHub):
         """No waker descriptor: the loop's own (``call_soon_threadsafe``) wakes it."""
 
     def _reinit_poller(self) -> None:
-        refresh_selector(self.loop)
+        if not refresh_selector(self.loop):
+            self._forsake_loop()
+
+    def _forsake_loop(self) -> None:
+        """In a forked child, on a loop that cannot be given kernel state of
+        its own (uvloop): destroyed, and never touching the loop again, whose
+        epoll set the parent still uses."""
+        self.forked_away = True
+        self.destroyed = True
 
     def destroy(self) -> None:
         """Drop every registration and timer handle; close the loop if the hub made it."""
