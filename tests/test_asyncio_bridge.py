@@ -255,6 +255,11 @@ def hub_class_aio(request: pytest.FixtureRequest) -> Any:
     return request.param
 
 
+def sleep_then_return(i: int) -> int:
+    eventhub.sleep(0.01)
+    return i
+
+
 def test_one_asyncio_hub_per_thread_several_at_once(aio_hub: Any) -> None:
     hub_class = type(aio_hub)
     results: list[Any] = []
@@ -262,7 +267,7 @@ def test_one_asyncio_hub_per_thread_several_at_once(aio_hub: Any) -> None:
     def run() -> None:
         hubs.use_hub(hub_class)
         try:
-            gts = [eventhub.spawn(lambda i=i: (eventhub.sleep(0.01), i)[1]) for i in range(5)]
+            gts = [eventhub.spawn(sleep_then_return, i) for i in range(5)]
             results.append((sum(g.wait() for g in gts), await_(double_later(3)), hubs.get_hub().loop))
         except BaseException as e:
             results.append(e)
@@ -279,7 +284,7 @@ def test_one_asyncio_hub_per_thread_several_at_once(aio_hub: Any) -> None:
 
 
 def test_call_threadsafe_wakes_the_loop(aio_hub: Any) -> None:
-    done = eventhub.Event()
+    done: eventhub.Event[str] = eventhub.Event()
 
     def other_thread() -> None:
         aio_hub.call_threadsafe(done.send, "from a thread")

@@ -41,7 +41,7 @@ def test_compiled_hub_refuses_uvloop_with_a_clear_error() -> None:
 
 
 def test_closed_adopted_loop_gives_a_clear_error() -> None:
-    async def make() -> object:
+    async def make() -> asyncio_hub.PureHub:
         return asyncio_hub.PureHub()
 
     hub = asyncio.run(make())  # adopted asyncio.run()'s loop, now closed

@@ -30,15 +30,12 @@ def _check_hub_module(hub: str) -> None:
         raise Unavailable(f"{module_name}.is_available() is False")
 
 
-def _coroutine_runner(eventlet: Any, hub: Any) -> Any:
+def _coroutine_runner(hub: Any) -> Any:
     """On eventlet's asyncio hub (or one passing for it): run a coroutine to its result."""
-    import eventlet.hubs.asyncio  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-    if not isinstance(hub, eventlet.hubs.asyncio.Hub):
+    hubs_asyncio = importlib.import_module("eventlet.hubs.asyncio")
+    if not isinstance(hub, hubs_asyncio.Hub):
         return None
-    import eventlet.asyncio  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-    spawn_for_awaitable = eventlet.asyncio.spawn_for_awaitable
+    spawn_for_awaitable = importlib.import_module("eventlet.asyncio").spawn_for_awaitable
     return lambda coro: spawn_for_awaitable(coro).wait()
 
 
@@ -81,7 +78,7 @@ def load() -> GreenTarget:
         socketpair=eventlet.green.socket.socketpair,
         listen=listen,
         connect=eventlet.connect,
-        run_coroutine=_coroutine_runner(eventlet, hub),
+        run_coroutine=_coroutine_runner(hub),
     )
     return GreenTarget(
         f"eventlet {eventlet.__version__} {hub_type.__module__}.{hub_type.__qualname__}",

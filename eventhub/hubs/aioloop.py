@@ -53,7 +53,7 @@ def unwind(loop_greenlet: Any) -> None:
     current = getcurrent()
     if loop_greenlet is None or loop_greenlet.dead or not loop_greenlet or loop_greenlet is current:
         return  # never started, ended, or we are it: nothing is suspended
-    ancestor = current
+    ancestor: Any = current
     while ancestor is not None and ancestor.parent is not loop_greenlet:
         ancestor = ancestor.parent
     if ancestor is not None:

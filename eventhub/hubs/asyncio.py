@@ -162,13 +162,13 @@ class PureHub(BaseHub):
     def schedule_call_global(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
         timer = super().schedule_call_global(seconds, cb, *args, **kw)
-        self._timer_added(timer.scheduled_time)
+        self._timer_added(timer.scheduled_time)  # type: ignore[arg-type]  # set: it is queued
         return timer
 
     def schedule_call_local(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Like ``schedule_call_global`` but skipped if the calling greenthread died."""
         timer = super().schedule_call_local(seconds, cb, *args, **kw)
-        self._timer_added(timer.scheduled_time)
+        self._timer_added(timer.scheduled_time)  # type: ignore[arg-type]  # set: it is queued
         return timer
 
     def add_timer(self, timer: Any) -> float:
