@@ -11,7 +11,8 @@ from libc.math cimport INFINITY
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 
 from eventhub.hubs.aioloop import (
-    bind_loop, closed_loop_error, drop_stale_registration, is_uvloop, loop_method, refresh_selector, unwind,
+    bind_loop, closed_loop_error, drop_stale_registration, forget_fd, is_uvloop, loop_method,
+    queues_io_after_callbacks, refresh_selector, still_ready, unwind,
 )
 from eventhub.hubs.errors import HubDestroyed, HubError
 from eventhub.hubs.poll import check_open
@@ -32,6 +33,8 @@ cdef class Hub(BaseHub):
     cdef object _timer_handle
     cdef double _timer_deadline
     cdef bint _in_pass
+    cdef bint _recheck_io              # see PureHub.__init__
+    cdef bint _io_after_callbacks
     cdef object _waited  # inside wait(): the (fd, direction)s dispatched, else None
     # Bound methods made once: handed to the loop on every registration and pass.
     cdef object _pass_cb
@@ -55,6 +58,7 @@ cdef class Hub(BaseHub):
         self._timer_handle = None
         self._timer_deadline = INFINITY
         self._waited = None
+        self._io_after_callbacks = queues_io_after_callbacks(loop)
         self._pass_cb = self._pass
         self._timer_cb = self._on_timer
         self._readable_cb = self._on_readable
@@ -85,6 +89,9 @@ cdef class Hub(BaseHub):
             self.loop.stop()
             return
         self._in_pass = True
+        if self._io_after_callbacks and not self._recheck_io:
+            self._recheck_io = True
+            self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
         try:
             if self._calls:
                 run_calls(self._calls, self)
@@ -116,6 +123,9 @@ cdef class Hub(BaseHub):
             return self.default_sleep()
         seconds = self._heap[0].deadline - self._now()
         return seconds if seconds > 0 else 0.0
+
+    def _io_fresh(self):
+        self._recheck_io = False
 
     def _on_timer(self):
         self._timer_handle = None
@@ -193,10 +203,7 @@ cdef class Hub(BaseHub):
         if self.forked_away:
             return 0
         try:
-            if have & EV_READ:
-                self.loop.remove_reader(fd)
-            if have & EV_WRITE:
-                self.loop.remove_writer(fd)
+            forget_fd(self.loop, fd, have & EV_READ, have & EV_WRITE)
         finally:
             if self.closed:
                 self._soon()  # the next pass throws IOClosed into the waiters
@@ -205,10 +212,14 @@ cdef class Hub(BaseHub):
     def _on_readable(self, int fd):
         if self._waited is not None and self._first_in_wait((fd, False)):
             return
+        if self._recheck_io and not still_ready(fd, False):
+            return
         self._fire_read(fd)
 
     def _on_writable(self, int fd):
         if self._waited is not None and self._first_in_wait((fd, True)):
+            return
+        if self._recheck_io and not still_ready(fd, True):
             return
         self._fire_write(fd)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import select
 import sys
 from typing import Any, Callable
 
@@ -90,6 +91,43 @@ def closed_loop_error(loop: asyncio.AbstractEventLoop) -> HubError:
         f"the asyncio loop this hub runs on ({loop!r}) is closed; "
         "call eventhub.hubs.use_hub('asyncio') for a hub on a live loop"
     )
+
+
+def queues_io_after_callbacks(loop: asyncio.AbstractEventLoop) -> bool:
+    """True for asyncio's selector loops: the handles of one poll run after
+    the callbacks already queued, so a hub pass can run between a poll and
+    the dispatch of what it found (uvloop dispatches I/O inside its poll)."""
+    return getattr(loop, "_selector", None) is not None
+
+
+def still_ready(fileno: int, write: bool) -> bool:
+    """Whether ``fileno`` is ready now (a zero-timeout poll of that one fd)."""
+    poller = select.poll()
+    poller.register(fileno, select.POLLOUT if write else select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def forget_fd(loop: asyncio.AbstractEventLoop, fileno: int, reading: bool, writing: bool) -> None:
+    """Remove ``fileno``'s reader and writer from ``loop``, even if it was closed.
+
+    asyncio's selector loop changes the kernel registration before its own
+    record, so a failure (the fd closed behind its back: ENOENT, EBADF)
+    leaves a record the next ``add_reader`` of that number would trust;
+    then the record is dropped from the selector directly.
+    """
+    try:
+        if reading:
+            loop.remove_reader(fileno)
+        if writing:
+            loop.remove_writer(fileno)
+    except OSError:
+        selector = getattr(loop, "_selector", None)
+        if selector is None:
+            raise
+        try:
+            selector.unregister(fileno)  # ignores the kernel's refusal itself
+        except (KeyError, ValueError):
+            pass
 
 
 def drop_stale_registration(loop: asyncio.AbstractEventLoop, fileno: int) -> None:

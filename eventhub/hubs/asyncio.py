@@ -26,8 +26,11 @@ from eventhub.hubs.aioloop import (
     bind_loop,
     closed_loop_error,
     drop_stale_registration,
+    forget_fd,
     loop_method,
+    queues_io_after_callbacks,
     refresh_selector,
+    still_ready,
     unwind,
 )
 from eventhub.hubs.errors import HubDestroyed
@@ -63,6 +66,10 @@ class PureHub(BaseHub):
         self._timer_handle: Any = None  # the loop timer armed for ...
         self._timer_deadline = math.inf  # ... this deadline
         self._in_pass = False  # a pass is on the stack: it arms the loop timer when done
+        # A pass ran since this loop iteration's poll: readiness it found may be
+        # stale (greenthreads read meanwhile), so fd callbacks re-check it.
+        self._recheck_io = False
+        self._io_after_callbacks = queues_io_after_callbacks(loop)
         #: Set in a forked child whose loop is the parent's (see _forsake_loop).
         self.forked_away = False
         self._waited: set[tuple[int, str]] | None = None  # inside wait(): the fd events dispatched
@@ -92,6 +99,9 @@ class PureHub(BaseHub):
             self.loop.stop()
             return
         self._in_pass = True
+        if self._io_after_callbacks and not self._recheck_io:
+            self._recheck_io = True
+            self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
         try:
             if self._calls:
                 run_calls(self._calls, self)
@@ -118,6 +128,9 @@ class PureHub(BaseHub):
         if when is None:
             return self.default_sleep()
         return max(when - self.clock(), 0.0)
+
+    def _io_fresh(self) -> None:
+        self._recheck_io = False
 
     def _on_timer(self) -> None:
         self._timer_handle = None
@@ -213,10 +226,7 @@ class PureHub(BaseHub):
         if self.forked_away:
             return
         try:
-            if have & _READING:
-                self.loop.remove_reader(fileno)
-            if have & _WRITING:
-                self.loop.remove_writer(fileno)
+            forget_fd(self.loop, fileno, bool(have & _READING), bool(have & _WRITING))
         finally:
             if self.closed:
                 self._soon()  # the next pass throws IOClosed into the waiters
@@ -224,10 +234,14 @@ class PureHub(BaseHub):
     def _on_readable(self, fileno: int) -> None:
         if self._waited is not None and self._first_in_wait((fileno, READ)):
             return
+        if self._recheck_io and not still_ready(fileno, False):
+            return
         self._fire(self.listeners[READ].get(fileno), fileno)
 
     def _on_writable(self, fileno: int) -> None:
         if self._waited is not None and self._first_in_wait((fileno, WRITE)):
+            return
+        if self._recheck_io and not still_ready(fileno, True):
             return
         self._fire(self.listeners[WRITE].get(fileno), fileno)
 
