@@ -63,6 +63,7 @@ MODULES = {
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
     "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
     "eventhub.hubs._libevent": ["eventhub/hubs/_libevent.pyx"],
+    "eventhub.hubs._asyncio": ["eventhub/hubs/_asyncio.pyx"],
     "eventhub._net": ["eventhub/_net.pyx"],
     "eventhub._timeout": ["eventhub/_timeout.pyx"],
     "eventhub._greenthread": ["eventhub/_greenthread.pyx"],

@@ -7,8 +7,12 @@ variable moves an eventlet application onto eventhub::
     EVENTLET_HUB=eventhub.eventlet:Hub python app.py
 
 ``Hub`` is the backend eventhub itself would pick (epolls, else poll, else
-selects), compiled when built; ``EpollHub``, ``PollHub``, ``SelectHub`` and
-``LibeventHub`` name one backend each.  A backend that is not available on
+selects), compiled when built; ``EpollHub``, ``PollHub``, ``SelectHub``,
+``LibeventHub`` and ``AsyncioHub`` name one backend each.  ``AsyncioHub``
+(eventhub's asyncio hub) is also a subclass of eventlet's own
+``eventlet.hubs.asyncio.Hub``, so eventlet's asyncio helpers
+(``eventlet.asyncio.spawn_for_awaitable``, ``await greenthread``) and its
+tests, which check for that class, accept it.  A backend that is not available on
 this system (``LibeventHub`` without the libevent extension, ``EpollHub``
 off Linux) is listed in ``UNAVAILABLE`` with the reason, and asking this
 module for it raises ``AttributeError`` carrying that reason.
@@ -39,6 +43,7 @@ from typing import Any
 
 try:
     import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs.asyncio  # type: ignore[import-untyped,import-not-found,unused-ignore]
     import eventlet.hubs.hub  # type: ignore[import-untyped,import-not-found,unused-ignore]
     import eventlet.patcher  # type: ignore[import-untyped,import-not-found,unused-ignore]
 except ImportError as e:  # pragma: no cover - depends on the environment
@@ -69,6 +74,7 @@ epolls = _import_unpatched("eventhub.hubs.epolls")
 poll = _import_unpatched("eventhub.hubs.poll")
 selects = _import_unpatched("eventhub.hubs.selects")
 pyevent = _import_unpatched("eventhub.hubs.pyevent")
+asyncio_hub = _import_unpatched("eventhub.hubs.asyncio")
 
 
 class EventletHubMixin:
@@ -102,6 +108,31 @@ BACKENDS: dict[str, ModuleType] = {
     "PollHub": poll,
     "SelectHub": selects,
     "LibeventHub": pyevent,
+    "AsyncioHub": asyncio_hub,
+}
+
+
+class EventletAsyncioMixin:
+    """What eventlet's asyncio helpers need beyond ``EventletHubMixin``.
+
+    Listed before eventlet's ``eventlet.hubs.asyncio.Hub`` in the bases (that
+    class is there only for ``isinstance``): its ``_post_initialize`` would
+    replace the hub's loop with a new one, so this one only undoes, as it
+    does, monkey-patching inside asyncio's modules.
+    """
+
+    def _post_initialize(self) -> None:
+        """Called by eventlet after creating the hub: asyncio must use the unpatched stdlib."""
+        eventlet.patcher._unmonkey_patch_asyncio_all()
+
+
+#: Adapter class name -> bases beyond EventletHubMixin and the backend's Hub.
+EXTRA_BASES: dict[str, tuple[type, ...]] = {
+    "AsyncioHub": (EventletAsyncioMixin,),
+}
+#: Adapter class name -> eventlet classes it must pass isinstance() for (last in the bases).
+EVENTLET_BASES: dict[str, tuple[type, ...]] = {
+    "AsyncioHub": (eventlet.hubs.asyncio.Hub,),
 }
 
 #: Adapter class name -> why that backend cannot be used on this system.
@@ -115,7 +146,8 @@ def _adapt(name: str, backend: ModuleType) -> type | None:
         UNAVAILABLE[name] = f"{backend.__name__} is not available: {why}"
         return None
     doc = f"eventlet hub on eventhub's {backend.__name__.rsplit('.', 1)[-1]} backend ({backend.Hub.__qualname__})."
-    return type(name, (EventletHubMixin, backend.Hub), {"__module__": __name__, "__doc__": doc})
+    bases = (EventletHubMixin, *EXTRA_BASES.get(name, ()), backend.Hub, *EVENTLET_BASES.get(name, ()))
+    return type(name, bases, {"__module__": __name__, "__doc__": doc})
 
 
 # Declared for type checkers; only the available ones are bound, below.
@@ -123,6 +155,7 @@ EpollHub: Any
 PollHub: Any
 SelectHub: Any
 LibeventHub: Any
+AsyncioHub: Any
 
 _ADAPTED: dict[str, type] = {}
 for _name, _backend in BACKENDS.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Generic, ParamSpec, TypeVar
+from typing import Any, Callable, Generator, Generic, ParamSpec, TypeVar
 
 import greenlet
 from greenlet import GreenletExit, getcurrent
@@ -113,6 +113,15 @@ class GreenThread(greenlet.greenlet, Generic[T]):
         if exc is not None:
             raise exc
         return result  # type: ignore[no-any-return]
+
+    def __await__(self) -> Generator[Any, None, T]:
+        """``await gt`` in a coroutine on the asyncio hub: its result or exception.
+
+        Cancelling the awaiting task kills the greenthread (see ``eventhub.asyncio``).
+        """
+        from eventhub.asyncio import await_greenthread  # the bridge sits above this layer
+
+        return await_greenthread(self)
 
     def link(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(self, *args, **kwargs)`` when this greenthread ends (at once if it has)."""

@@ -35,8 +35,9 @@ import greenlet
 from eventhub.hubs import get_hub
 
 #: Stack frames of these modules belong to the hub itself: a thread whose
-#: innermost frame is one of them is waiting for I/O, not blocking.
-HUB_MODULE_PREFIX = "eventhub.hubs"
+#: innermost frame is one of them is waiting for I/O, not blocking
+#: (``selectors``: the asyncio hub's loop waits in asyncio's selector).
+HUB_MODULE_PREFIXES = ("eventhub.hubs", "selectors")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _idle_in_hub(frame: FrameType | None) -> bool:
     """True when the innermost Python frame is the hub's own (waiting in the poller)."""
     if frame is None:  # a compiled loop waiting in C has no Python frame at all
         return True
-    return str(frame.f_globals.get("__name__", "")).startswith(HUB_MODULE_PREFIX)
+    return str(frame.f_globals.get("__name__", "")).startswith(HUB_MODULE_PREFIXES)
 
 
 class BlockingMonitor:

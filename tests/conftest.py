@@ -5,6 +5,9 @@ its compiled variant (marked ``compiled``).  pyevent has no pure variant
 (libevent is a C library: its ``PureHub`` is None), so it contributes only
 ``pyevent-compiled``.  A backend not available on this system has no
 parameter; ``test_variants.py`` checks that the ones that should exist do.
+The asyncio hub runs on asyncio's own loop (``asyncio-*``) and, pure, on
+uvloop (``asyncio-uvloop-pure``, a subclass whose ``loop_factory`` makes
+uvloop loops).
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ RunPython = Callable[..., "subprocess.CompletedProcess[str]"]
 VARIANTS = ("compiled", "pure")
 
 
+def on_uvloop(hub_class: Any) -> Any:
+    """``hub_class`` (an asyncio hub) making its own loops with uvloop."""
+    import uvloop
+
+    return type(f"Uvloop{hub_class.__name__}", (hub_class,), {"loop_factory": staticmethod(uvloop.new_event_loop)})
+
+
 def hub_params() -> list[Any]:
     params = []
     for name in hubs.BUILTIN_HUBS:
@@ -40,6 +50,11 @@ def hub_params() -> list[Any]:
                 continue
             marks = [pytest.mark.compiled] if variant == "compiled" else []
             params.append(pytest.param((name, variant, hub_class), id=f"{name}-{variant}", marks=marks))
+            if name == "asyncio" and variant == "pure":
+                # uvloop is a test dependency: its absence is an error, not fewer tests.
+                # The compiled hub refuses uvloop for now (test_asyncio_hub.py).
+                spec = (name, variant, on_uvloop(hub_class))
+                params.append(pytest.param(spec, id=f"asyncio-uvloop-{variant}", marks=marks))
     return params
 
 

@@ -300,7 +300,35 @@ def test_adapters_subclass_the_chosen_variant() -> None:
     for name, backend in adapter.BACKENDS.items():
         cls = getattr(adapter, name, None)
         if cls is not None:
-            assert cls.__mro__[1:3] == (adapter.EventletHubMixin, backend.Hub)
+            extra = adapter.EXTRA_BASES.get(name, ())
+            foreign = adapter.EVENTLET_BASES.get(name, ())
+            assert cls.__bases__ == (adapter.EventletHubMixin, *extra, backend.Hub, *foreign)
+
+
+@needs_eventlet
+def test_asyncio_adapter_passes_for_eventlets_asyncio_hub_and_runs_its_helpers() -> None:
+    out = run_python("""
+        import asyncio
+        import eventlet, eventlet.hubs, eventlet.hubs.asyncio
+        from eventlet.asyncio import spawn_for_awaitable
+        from eventhub.hubs import asyncio as ours
+        hub = eventlet.hubs.get_hub()
+        assert isinstance(hub, eventlet.hubs.asyncio.Hub) and isinstance(hub, ours.Hub)
+
+        async def double(x):
+            await asyncio.sleep(0.01)
+            return 2 * x
+
+        def green(x):
+            eventlet.sleep(0.01)
+            return x + 1
+
+        async def main():
+            return await eventlet.spawn(green, 41)
+
+        print(spawn_for_awaitable(double(21)).wait(), spawn_for_awaitable(main()).wait())
+    """, EVENTLET_HUB="eventhub.eventlet:AsyncioHub")
+    assert out == "42 42"
 
 
 @needs_eventlet

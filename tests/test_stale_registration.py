@@ -7,11 +7,18 @@ import socket
 import time
 from typing import Any
 
+import pytest
+
 import eventhub
 from eventhub import hubs
 
 
-def test_fd_closed_behind_the_hub_while_a_dup_lives_does_not_spin(hub: Any) -> None:
+def test_fd_closed_behind_the_hub_while_a_dup_lives_does_not_spin(hub: Any, request: Any) -> None:
+    if "uvloop" in type(getattr(hub, "loop", None)).__module__:
+        # libuv keeps such a registration in its epoll set and offers no way
+        # to replace that set: a known limit of the asyncio hub on uvloop
+        # (docs/asyncio.md); strict, so a uvloop that fixes it fails here.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="libuv spins on a registration it cannot drop"))
     a, b = socket.socketpair()
     fd = a.detach()
     keep_open = os.dup(fd)  # the file outlives the fd number the hub knows

@@ -193,6 +193,12 @@ def test_call_threadsafe_error_is_printed_and_loop_goes_on(hub: Any, capsys: pyt
 # -- fork ------------------------------------------------------------------
 
 
+def forked_hub_is_destroyed(hub: Any) -> bool:
+    """The asyncio hub on uvloop: libuv's running loop cannot get kernel state of
+    its own in a child, so the child's hub is destroyed and leaves the loop alone."""
+    return "uvloop" in type(getattr(hub, "loop", None)).__module__
+
+
 def run_in_child(body: Any) -> int:
     """Fork; the child runs ``body()`` and exits 0 on success, 1 on failure."""
     pid = os.fork()
@@ -228,9 +234,13 @@ def test_fork_child_hub_carries_on_and_parent_is_unaffected(hub: Any) -> None:
     parent_poller_fds = open_fds()
 
     def child() -> None:
-        # The child has its own poller and a live listener and timer.
         assert hubs.get_hub() is hub
         child_r, child_w = socket.socketpair()
+        if forked_hub_is_destroyed(hub):
+            with pytest.raises(hubs.HubDestroyed):
+                hubs.trampoline(child_r, read=True)
+            return
+        # The child has its own poller and a live listener and timer.
         child_w.send(b"c")
         hubs.trampoline(child_r, read=True)
         assert child_r.recv(10) == b"c"
@@ -275,6 +285,10 @@ def test_fork_child_unregistering_leaves_parent_registered(hub: Any) -> None:
     eventhub.sleep(0.01)
 
     def child() -> None:
+        if forked_hub_is_destroyed(hubs.get_hub()):
+            with pytest.raises(hubs.HubDestroyed):
+                gt.kill()
+            return
         gt.kill()  # removes the listener in the child only
         hubs.get_hub().notify_close(a.fileno())
         a.close()

@@ -187,6 +187,18 @@ async def echo(sizes: Sizes) -> Sample:
     return count, elapsed
 
 
+async def await_task(sizes: Sizes) -> Sample:
+    async def task() -> int:
+        return 1
+
+    create_task = asyncio.get_running_loop().create_task
+    count = 0
+    start = time.perf_counter()
+    for _ in range(sizes.awaits):
+        count += await create_task(task())
+    return count, time.perf_counter() - start
+
+
 WORKLOAD_FUNCTIONS: dict[str, Workload] = {
     "switch": switch,
     "spawn": spawn,
@@ -195,6 +207,7 @@ WORKLOAD_FUNCTIONS: dict[str, Workload] = {
     "pingpong": pingpong,
     "idle": idle,
     "echo": echo,
+    "await": await_task,
 }
 
 

@@ -40,6 +40,9 @@ class GreenAPI:
     socketpair: Callable[[], tuple[Any, Any]]
     listen: Callable[[int], Any]  # backlog -> socket listening on 127.0.0.1
     connect: Callable[[tuple[str, int]], Any]
+    #: Block the calling greenthread until a coroutine finishes (its result);
+    #: None where greenthreads do not run on an asyncio loop.
+    run_coroutine: Callable[[Any], Any] | None = None
 
 
 def switch(api: GreenAPI, sizes: Sizes) -> Sample:
@@ -217,6 +220,26 @@ def echo(api: GreenAPI, sizes: Sizes) -> Sample:
     return count, elapsed
 
 
+def await_greenthread(api: GreenAPI, sizes: Sizes) -> Sample:
+    run_coroutine = api.run_coroutine
+    if run_coroutine is None:
+        raise WorkloadError("await needs greenthreads on an asyncio loop (see GreenTarget)")
+    spawn_ = api.spawn
+
+    def task() -> int:
+        return 1
+
+    async def main(n: int) -> int:
+        count = 0
+        for _ in range(n):
+            count += await spawn_(task)
+        return count
+
+    start = time.perf_counter()
+    count: int = run_coroutine(main(sizes.awaits))
+    return count, time.perf_counter() - start
+
+
 WORKLOAD_FUNCTIONS: dict[str, Callable[[GreenAPI, Sizes], Sample]] = {
     "switch": switch,
     "spawn": spawn,
@@ -225,4 +248,5 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[GreenAPI, Sizes], Sample]] = {
     "pingpong": pingpong,
     "idle": idle,
     "echo": echo,
+    "await": await_greenthread,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Any
 
@@ -62,16 +63,36 @@ def hub_class(backend: str, variant: str) -> Any:
     return cls
 
 
+def on_uvloop(cls: Any) -> Any:
+    """An asyncio hub class whose own loops are uvloop's, or ``Unavailable``."""
+    try:
+        import uvloop
+    except ImportError:
+        raise Unavailable("uvloop is not installed") from None
+    return type(f"Uvloop{cls.__name__}", (cls,), {"loop_factory": staticmethod(uvloop.new_event_loop)})
+
+
 def load(backend: str, variant: str) -> GreenTarget:
+    """``backend`` may be ``asyncio+uvloop``: the asyncio hub on uvloop's loop."""
+    backend, _, loop = backend.partition("+")
     cls = hub_class(backend, variant)
+    if loop == "uvloop":
+        cls = on_uvloop(cls)
+    elif loop:
+        raise Unavailable(f"unknown loop {loop!r} (only asyncio+uvloop)")
     not_applicable = {}
     if backend == "selects":
         from eventhub.hubs.selects import FD_SETSIZE
 
         not_applicable["idle"] = f"select() cannot watch fds >= FD_SETSIZE ({FD_SETSIZE})"
+    api = API
+    if backend == "asyncio":
+        from eventhub.asyncio import await_
+
+        api = dataclasses.replace(API, run_coroutine=await_)
     return GreenTarget(
         f"eventhub {eventhub.__version__} {cls.__module__}.{cls.__qualname__}",
-        API,
+        api,
         lambda: hubs.use_hub(cls),
         not_applicable,
     )

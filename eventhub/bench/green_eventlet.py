@@ -30,6 +30,15 @@ def _check_hub_module(hub: str) -> None:
         raise Unavailable(f"{module_name}.is_available() is False")
 
 
+def _coroutine_runner(hub: Any) -> Any:
+    """On eventlet's asyncio hub (or one passing for it): run a coroutine to its result."""
+    hubs_asyncio = importlib.import_module("eventlet.hubs.asyncio")
+    if not isinstance(hub, hubs_asyncio.Hub):
+        return None
+    spawn_for_awaitable = importlib.import_module("eventlet.asyncio").spawn_for_awaitable
+    return lambda coro: spawn_for_awaitable(coro).wait()
+
+
 def load() -> GreenTarget:
     hub_name = os.environ.get("EVENTLET_HUB", "")
     if not hub_name:
@@ -69,6 +78,7 @@ def load() -> GreenTarget:
         socketpair=eventlet.green.socket.socketpair,
         listen=listen,
         connect=eventlet.connect,
+        run_coroutine=_coroutine_runner(hub),
     )
     return GreenTarget(
         f"eventlet {eventlet.__version__} {hub_type.__module__}.{hub_type.__qualname__}",

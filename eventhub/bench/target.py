@@ -42,5 +42,7 @@ class GreenTarget:
     def run(self, workload: str, sizes: Sizes) -> Sample:
         if workload in self.not_applicable:
             raise NotApplicable(self.not_applicable[workload])
+        if workload == "await" and self.api.run_coroutine is None:
+            raise NotApplicable("greenthreads do not run on an asyncio loop here (only on an asyncio hub)")
         self.reset()
         return WORKLOAD_FUNCTIONS[workload](self.api, sizes)

@@ -31,6 +31,7 @@ class Sizes:
     echo_clients: int = 200  # concurrency: not scaled
     echo_messages: int = 500  # round trips per client
     echo_message_size: int = 64
+    awaits: int = 50_000  # greenthreads (asyncio: tasks) a coroutine spawns and awaits
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -51,6 +52,7 @@ class Sizes:
             pingpong_round_trips=scaled(base.pingpong_round_trips),
             idle_round_trips=scaled(base.idle_round_trips),
             echo_messages=scaled(base.echo_messages),
+            awaits=scaled(base.awaits),
         )
 
 
@@ -106,6 +108,12 @@ WORKLOADS: tuple[Workload, ...] = (
         "messages/s",
         "echo server and 200 concurrent loopback clients, 64-byte messages",
         lambda s: s.echo_clients * s.echo_messages,
+    ),
+    Workload(
+        "await",
+        "awaits/s",
+        "a coroutine spawning a greenthread (asyncio: a task) and awaiting its result, in turn",
+        lambda s: s.awaits,
     ),
 )
 

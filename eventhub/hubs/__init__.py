@@ -38,8 +38,8 @@ __all__ = [
 ]
 
 #: The short names ``use_hub()`` and ``EVENTHUB_HUB`` accept.
-BUILTIN_HUBS = ("epolls", "poll", "selects", "pyevent")
-#: The order ``get_default_hub()`` tries; pyevent is opt-in only.
+BUILTIN_HUBS = ("epolls", "poll", "selects", "pyevent", "asyncio")
+#: The order ``get_default_hub()`` tries; pyevent and asyncio are opt-in only.
 DEFAULT_ORDER = ("epolls", "poll", "selects")
 
 #: True when the pure-Python variant is forced (EVENTHUB_NO_EXTENSIONS).
@@ -166,7 +166,7 @@ def use_hub(hub: Any = None) -> None:
     """Choose this thread's hub; the old hub is destroyed with its listeners and timers.
 
     ``hub`` is a built-in name (``"epolls"``, ``"poll"``, ``"selects"``,
-    ``"pyevent"``), ``"package.module"`` (its ``Hub``) or
+    ``"pyevent"``, ``"asyncio"``), ``"package.module"`` (its ``Hub``) or
     ``"package.module:Class"``, a module with a ``Hub`` attribute, a hub
     class, or None: then ``$EVENTHUB_HUB`` if set and non-empty, else
     ``get_default_hub()``.  Raises ``HubError`` for an unknown, empty or

@@ -1,0 +1,338 @@
+"""Compiled asyncio hub: the core's listeners and timer heap on an asyncio loop.
+
+The twin of ``eventhub.hubs.asyncio.PureHub`` (read its docstrings for the
+design).  Each fd's FdState.mask holds the directions registered with the
+loop; a hub pass fires the core's C timer heap, with the core's greenlet
+hand-off between due timers.
+"""
+
+from libc.math cimport INFINITY
+
+from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
+
+from eventhub.hubs.aioloop import (
+    bind_loop, closed_loop_error, drop_stale_registration, forget_fd, is_uvloop, loop_method,
+    queues_io_after_callbacks, refresh_selector, still_ready, unwind,
+)
+from eventhub.hubs.errors import HubDestroyed, HubError
+from eventhub.hubs.poll import check_open
+from eventhub.hubs.waker import run_calls
+
+
+cdef class Hub(BaseHub):
+    """The asyncio hub, compiled."""
+
+    #: Makes the hub's own loop when none runs in its thread; None means
+    #: ``asyncio.new_event_loop`` (a subclass may set e.g. ``uvloop.new_event_loop``).
+    loop_factory = None
+
+    cdef public object loop
+    cdef public bint owns_loop
+    cdef public bint forked_away       # see PureHub._forsake_loop
+    cdef object _pass_handle
+    cdef object _timer_handle
+    cdef double _timer_deadline
+    cdef bint _in_pass
+    cdef bint _recheck_io              # see PureHub.__init__
+    cdef bint _io_after_callbacks
+    cdef object _waited  # inside wait(): the (fd, direction)s dispatched, else None
+    # Bound methods made once: handed to the loop on every registration and pass.
+    cdef object _pass_cb
+    cdef object _timer_cb
+    cdef object _readable_cb
+    cdef object _writable_cb
+
+    def __init__(self, clock=None):
+        BaseHub.__init__(self, clock)
+        loop, adopter = bind_loop(self.loop_factory)
+        if is_uvloop(loop):
+            if adopter is None:
+                loop.close()
+            raise HubError(
+                "the compiled asyncio hub does not run on uvloop yet (with hundreds of waiting "
+                "greenthreads it crashes): use eventhub.hubs.asyncio.PureHub on uvloop"
+            )
+        self.loop = loop
+        self.owns_loop = adopter is None
+        self._pass_handle = None
+        self._timer_handle = None
+        self._timer_deadline = INFINITY
+        self._waited = None
+        self._io_after_callbacks = queues_io_after_callbacks(loop)
+        self._pass_cb = self._pass
+        self._timer_cb = self._on_timer
+        self._readable_cb = self._on_readable
+        self._writable_cb = self._on_writable
+        if adopter is not None:
+            self.greenlet = adopter
+            self.running = True  # for as long as its owner runs the loop
+
+    @property
+    def method(self):
+        """The kernel mechanism the loop waits with ("epoll" on Linux)."""
+        return loop_method(self.loop)
+
+    # -- passes ------------------------------------------------------------------
+
+    cdef int _soon(self) except -1:
+        if self._pass_handle is None and self.running:
+            if self.loop.is_closed():
+                raise closed_loop_error(self.loop)
+            self._pass_handle = self.loop.call_soon(self._pass_cb)
+        return 0
+
+    def _pass(self):
+        self._pass_handle = None
+        if not self.running:
+            return
+        if self.stopping:
+            self.loop.stop()
+            return
+        self._in_pass = True
+        if self._io_after_callbacks and not self._recheck_io:
+            self._recheck_io = True
+            self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
+        try:
+            if self._calls:
+                run_calls(self._calls, self)
+            while self.closed:
+                self.close_one()
+            self._prepare_timers()
+            if self.debug_blocking:
+                self.block_detect_pre()
+            self._firing_when = self._now()
+            self._firing = True
+            try:
+                self._fire_timers(self._firing_when)
+            finally:
+                self._firing = False
+            if self.debug_blocking:
+                self.block_detect_post()
+            self._prepare_timers()
+            if self._py_wait or self._overridden("wait"):
+                self.wait(self._sleep_time())  # an override still sees each pass's wait
+        finally:
+            self._in_pass = False
+        self._arm()
+
+    cdef double _sleep_time(self) except? -1.0:
+        cdef double seconds
+        if self.closed or self.stopping:
+            return 0.0
+        if self._heap_len == 0:
+            return self.default_sleep()
+        seconds = self._heap[0].deadline - self._now()
+        return seconds if seconds > 0 else 0.0
+
+    def _io_fresh(self):
+        self._recheck_io = False
+
+    def _on_timer(self):
+        self._timer_handle = None
+        self._timer_deadline = INFINITY
+        self._pass()
+
+    cdef int _arm(self) except -1:
+        cdef double when, delay
+        if self.closed or self.stopping or self._calls:
+            return self._soon()
+        if self._heap_len == 0:
+            return self._disarm()
+        when = self._heap[0].deadline
+        delay = when - self._now()
+        if delay <= 0:
+            return self._soon()
+        if self._timer_handle is not None:
+            if self._timer_deadline == when:
+                return 0
+            self._timer_handle.cancel()
+        self._timer_deadline = when
+        self._timer_handle = self.loop.call_later(delay, self._timer_cb)
+        return 0
+
+    cdef int _disarm(self) except -1:
+        if self._timer_handle is not None:
+            self._timer_handle.cancel()
+            self._timer_handle = None
+            self._timer_deadline = INFINITY
+        return 0
+
+    cdef double _add_timer(self, object timer) except? -1.0:
+        cdef double deadline = BaseHub._add_timer(self, timer)
+        # Outside a pass nobody re-arms after this: see PureHub._timer_added.
+        if not self._in_pass and deadline < self._timer_deadline:
+            self._soon()
+        return deadline
+
+    # -- fds ---------------------------------------------------------------------
+
+    cdef int _update_interest(self, int fd) except -1:
+        cdef int want = self._interest(fd)
+        cdef int have = self._fdstate[fd].mask
+        cdef bint added_reader = False
+        if self.forked_away:
+            return 0
+        if want == have:
+            return 0
+        if not have:
+            check_open(fd)  # loops differ on a closed fd: refuse it the same way on all
+        loop = self.loop
+        if want & EV_READ and not have & EV_READ:
+            loop.add_reader(fd, self._readable_cb, fd)
+            added_reader = True
+        elif have & EV_READ and not want & EV_READ:
+            loop.remove_reader(fd)
+        if want & EV_WRITE and not have & EV_WRITE:
+            try:
+                loop.add_writer(fd, self._writable_cb, fd)
+            except BaseException:
+                if added_reader:
+                    loop.remove_reader(fd)  # roll back: add() leaves nothing behind
+                raise
+        elif have & EV_WRITE and not want & EV_WRITE:
+            loop.remove_writer(fd)
+        # Python code ran above: index the table afresh (it may have moved).
+        self._fdstate[fd].mask = want
+        if not want:
+            drop_stale_registration(loop, fd)
+        return 0
+
+    cdef int _forget(self, int fd) except -1:
+        cdef int have = self._fdstate[fd].mask
+        self._fdstate[fd].mask = 0
+        if self.forked_away:
+            return 0
+        try:
+            forget_fd(self.loop, fd, have & EV_READ, have & EV_WRITE)
+        finally:
+            if self.closed:
+                self._soon()  # the next pass throws IOClosed into the waiters
+        return 0
+
+    def _on_readable(self, int fd):
+        if self._waited is not None and self._first_in_wait((fd, False)):
+            return
+        if self._recheck_io and not still_ready(fd, False):
+            return
+        self._fire_read(fd)
+
+    def _on_writable(self, int fd):
+        if self._waited is not None and self._first_in_wait((fd, True)):
+            return
+        if self._recheck_io and not still_ready(fd, True):
+            return
+        self._fire_write(fd)
+
+    cdef bint _first_in_wait(self, tuple event) except -1:
+        """In wait(): True if ``event`` was dispatched already (see PureHub)."""
+        if event in self._waited:
+            return True
+        self._waited.add(event)
+        self.loop.stop()
+        return False
+
+    # -- the loop ------------------------------------------------------------------
+
+    cdef int _wait(self, double seconds) except -1:
+        loop = self.loop
+        if loop.is_running():
+            return 0  # called from inside the loop: it waits once the pass returns
+        self._waited = set()
+        stop = loop.call_later(seconds, loop.stop) if seconds > 0 else loop.call_soon(loop.stop)
+        try:
+            loop.run_forever()
+        finally:
+            stop.cancel()
+            self._waited = None
+        return 0
+
+    def run(self, *a, **kw):
+        """The MAINLOOP: run the hub's own loop until ``abort()``."""
+        if self.running:
+            raise RuntimeError("Already running!")
+        if self.destroyed:
+            raise HubDestroyed("a destroyed hub cannot run")
+        if self.loop.is_running():
+            raise RuntimeError("the hub's asyncio loop is already being run by someone else")
+        self.running = True
+        self.stopping = False
+        try:
+            self._soon()
+            self.loop.run_forever()
+            if self.stopping:  # abort(), as the other hubs: pending timers are dropped
+                self.timers_canceled = 0
+                self._clear_timers()
+        finally:
+            self._loop_ended()
+
+    def _loop_ended(self):
+        self.running = False
+        self.stopping = False
+        self._disarm()
+        if self._pass_handle is not None:
+            self._pass_handle.cancel()
+            self._pass_handle = None
+        if self.destroyed and self.owns_loop and not self.loop.is_closed():
+            self.loop.close()
+
+    def abort(self, wait=False):
+        """Stop the loop after its current pass; with ``wait``, switch to it until then.
+
+        A hub on an adopted loop does not stop that loop (its owner does).
+        """
+        if self.running and self.owns_loop:
+            self.stopping = True
+            self._soon()
+        BaseHub.abort(self, wait)
+
+    # -- threads, fork, lifetime -----------------------------------------------------
+
+    def call_threadsafe(self, fn, *args):
+        """Run ``fn(*args)`` on this hub's thread soon; callable from any thread.
+
+        ``fn`` runs in a hub pass, like a timer callback; the loop is woken
+        with ``loop.call_soon_threadsafe``.
+        """
+        BaseHub.call_threadsafe(self, fn, *args)
+        try:
+            self.loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:
+            if self.loop.is_closed():
+                raise closed_loop_error(self.loop) from None
+            raise
+
+    def _wake(self):
+        if self._calls:
+            self._soon()
+
+    def _start_waker(self):
+        """No waker descriptor: the loop's own (``call_soon_threadsafe``) wakes it."""
+
+    def _reinit_poller(self):
+        if not refresh_selector(self.loop):
+            # A forked child on a loop that cannot get kernel state of its own
+            # (uvloop): destroyed, and never touching the loop again, whose
+            # epoll set the parent still uses.
+            self.forked_away = True
+            self.destroyed = True
+
+    def destroy(self):
+        """Drop every registration and timer handle; close the loop if the hub made it."""
+        cdef int fd
+        if self.destroyed:
+            return
+        BaseHub.destroy(self)
+        for fd in range(self._nslots):
+            if self._fdstate[fd].mask:
+                try:
+                    self._forget(fd)
+                except OSError:
+                    pass  # closed meanwhile: the loop dropped it itself
+        if self.loop.is_closed():
+            return
+        if self.running and self.owns_loop:
+            unwind(self.greenlet)  # run() closes the loop as it ends
+            if self.running:  # destroyed from inside the loop: its next pass stops it
+                self._soon()
+                return
+        self._loop_ended()

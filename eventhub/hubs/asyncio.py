@@ -1,0 +1,382 @@
+"""The asyncio hub: greenthreads on an asyncio event loop, opt-in only.
+
+Never chosen by default; select it with ``use_hub("asyncio")`` or
+``EVENTHUB_HUB=asyncio``.  The hub's waits are the loop's: each fd with a
+listener is registered with ``loop.add_reader``/``add_writer``, and the
+hub's own timer queue is driven by one loop timer armed for its earliest
+deadline.  A hub *pass* (cross-thread calls, ``IOClosed`` deliveries, due
+timers) is a loop callback, so greenthreads and coroutines take turns on
+one loop, and ``eventhub.asyncio`` lets each await the other.
+
+Which loop (see ``eventhub.hubs.aioloop``): created while a loop runs in its
+thread, the hub adopts that loop and the greenlet running it; otherwise it
+makes one with ``loop_factory`` (``asyncio.new_event_loop`` by default, so
+``uvloop.install()`` applies) and runs it from its MAINLOOP greenlet.
+``Hub`` is the compiled variant when built, else ``PureHub``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any, Callable
+
+from eventhub.hubs._variant import load_compiled, variant_of
+from eventhub.hubs.aioloop import (
+    bind_loop,
+    closed_loop_error,
+    drop_stale_registration,
+    forget_fd,
+    loop_method,
+    queues_io_after_callbacks,
+    refresh_selector,
+    still_ready,
+    unwind,
+)
+from eventhub.hubs.errors import HubDestroyed
+from eventhub.hubs.hub import READ, WRITE, BaseHub
+from eventhub.hubs.poll import check_open
+from eventhub.hubs.waker import run_calls
+
+_READING = 1
+_WRITING = 2
+
+
+def is_available() -> bool:
+    """asyncio is part of Python: always True."""
+    return True
+
+
+class PureHub(BaseHub):
+    """The asyncio hub in Python: the reference implementation."""
+
+    #: Makes the hub's own loop when none runs in its thread; None means
+    #: ``asyncio.new_event_loop`` (a subclass may set e.g. ``uvloop.new_event_loop``).
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        super().__init__(clock)
+        loop, adopter = bind_loop(self.loop_factory)
+        #: The asyncio event loop this hub's waits are made on.
+        self.loop: asyncio.AbstractEventLoop = loop
+        #: True when the hub made the loop (and runs and closes it).
+        self.owns_loop = adopter is None
+        self._registered: dict[int, int] = {}  # fd -> _READING|_WRITING the loop holds
+        self._pass_handle: Any = None  # the loop callback of the next pass, if any
+        self._timer_handle: Any = None  # the loop timer armed for ...
+        self._timer_deadline = math.inf  # ... this deadline
+        self._in_pass = False  # a pass is on the stack: it arms the loop timer when done
+        # A pass ran since this loop iteration's poll: readiness it found may be
+        # stale (greenthreads read meanwhile), so fd callbacks re-check it.
+        self._recheck_io = False
+        self._io_after_callbacks = queues_io_after_callbacks(loop)
+        #: Set in a forked child whose loop is the parent's (see _forsake_loop).
+        self.forked_away = False
+        self._waited: set[tuple[int, str]] | None = None  # inside wait(): the fd events dispatched
+        if adopter is not None:
+            self.greenlet = adopter
+            self.running = True  # for as long as its owner runs the loop
+
+    @property
+    def method(self) -> str:
+        """The kernel mechanism the loop waits with ("epoll" on Linux)."""
+        return loop_method(self.loop)
+
+    # -- passes ----------------------------------------------------------------
+
+    def _soon(self) -> None:
+        """Make sure a pass runs on the loop's next iteration."""
+        if self._pass_handle is None and self.running:
+            if self.loop.is_closed():
+                raise closed_loop_error(self.loop)
+            self._pass_handle = self.loop.call_soon(self._pass)
+
+    def _pass(self) -> None:
+        self._pass_handle = None
+        if not self.running:
+            return
+        if self.stopping:
+            self.loop.stop()
+            return
+        self._in_pass = True
+        if self._io_after_callbacks and not self._recheck_io:
+            self._recheck_io = True
+            self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
+        try:
+            if self._calls:
+                run_calls(self._calls, self)
+            while self.closed:
+                self.close_one()
+            self.prepare_timers()
+            if self.debug_blocking:
+                self.block_detect_pre()
+            self.fire_timers(self.clock())
+            if self.debug_blocking:
+                self.block_detect_post()
+            self.prepare_timers()
+            if type(self).wait is not PureHub.wait or "wait" in self.__dict__:
+                self.wait(self._sleep_time())  # an override still sees each pass's wait
+        finally:
+            self._in_pass = False
+        self._arm()
+
+    def _sleep_time(self) -> float:
+        """How long the loop will wait after this pass, as the other hubs compute it."""
+        if self.closed or self.stopping:
+            return 0.0
+        when = self.sleep_until()
+        if when is None:
+            return self.default_sleep()
+        return max(when - self.clock(), 0.0)
+
+    def _io_fresh(self) -> None:
+        self._recheck_io = False
+
+    def _on_timer(self) -> None:
+        self._timer_handle = None
+        self._timer_deadline = math.inf
+        self._pass()
+
+    def _arm(self) -> None:
+        """After a pass: the next one soon, at the earliest deadline, or never."""
+        if self.closed or self.stopping or self._calls:
+            self._soon()
+            return
+        when = self.sleep_until()
+        if when is None:
+            self._disarm()
+            return
+        delay = when - self.clock()
+        if delay <= 0:
+            self._soon()
+            return
+        if self._timer_handle is not None:
+            if self._timer_deadline == when:
+                return
+            self._timer_handle.cancel()
+        self._timer_deadline = when
+        self._timer_handle = self.loop.call_later(delay, self._on_timer)
+
+    def _disarm(self) -> None:
+        if self._timer_handle is not None:
+            self._timer_handle.cancel()
+            self._timer_handle = None
+            self._timer_deadline = math.inf
+
+    def _timer_added(self, deadline: float) -> None:
+        # Outside a pass (from an fd callback's greenthread, a coroutine, the
+        # main greenlet before it switches): nobody re-arms after this, so a
+        # deadline earlier than the armed one needs a pass now.
+        if not self._in_pass and deadline < self._timer_deadline:
+            self._soon()
+
+    # -- timers: as the base class, plus telling the loop ----------------------
+
+    def schedule_call_global(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
+        timer = super().schedule_call_global(seconds, cb, *args, **kw)
+        self._timer_added(timer.scheduled_time)  # type: ignore[arg-type]  # set: it is queued
+        return timer
+
+    def schedule_call_local(self, seconds: float, cb: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Like ``schedule_call_global`` but skipped if the calling greenthread died."""
+        timer = super().schedule_call_local(seconds, cb, *args, **kw)
+        self._timer_added(timer.scheduled_time)  # type: ignore[arg-type]  # set: it is queued
+        return timer
+
+    def add_timer(self, timer: Any) -> float:
+        """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
+        deadline = super().add_timer(timer)
+        self._timer_added(deadline)
+        return deadline
+
+    # -- fds -------------------------------------------------------------------
+
+    def _update_interest(self, fileno: int) -> None:
+        if self.forked_away:
+            return
+        have = self._registered.get(fileno, 0)
+        want = (_READING if fileno in self.listeners[READ] else 0) | (_WRITING if fileno in self.listeners[WRITE] else 0)
+        if want == have:
+            return
+        if not have:
+            check_open(fileno)  # loops differ on a closed fd: refuse it the same way on all
+        loop = self.loop
+        if want & _READING and not have & _READING:
+            loop.add_reader(fileno, self._on_readable, fileno)
+        elif have & _READING and not want & _READING:
+            loop.remove_reader(fileno)
+        if want & _WRITING and not have & _WRITING:
+            try:
+                loop.add_writer(fileno, self._on_writable, fileno)
+            except BaseException:
+                if want & _READING and not have & _READING:
+                    loop.remove_reader(fileno)  # roll back: add() leaves nothing behind
+                raise
+        elif have & _WRITING and not want & _WRITING:
+            loop.remove_writer(fileno)
+        if want:
+            self._registered[fileno] = want
+        else:
+            del self._registered[fileno]
+            drop_stale_registration(loop, fileno)
+
+    def _forget(self, fileno: int) -> None:
+        have = self._registered.pop(fileno, 0)
+        if self.forked_away:
+            return
+        try:
+            forget_fd(self.loop, fileno, bool(have & _READING), bool(have & _WRITING))
+        finally:
+            if self.closed:
+                self._soon()  # the next pass throws IOClosed into the waiters
+
+    def _on_readable(self, fileno: int) -> None:
+        if self._waited is not None and self._first_in_wait((fileno, READ)):
+            return
+        if self._recheck_io and not still_ready(fileno, False):
+            return
+        self._fire(self.listeners[READ].get(fileno), fileno)
+
+    def _on_writable(self, fileno: int) -> None:
+        if self._waited is not None and self._first_in_wait((fileno, WRITE)):
+            return
+        if self._recheck_io and not still_ready(fileno, True):
+            return
+        self._fire(self.listeners[WRITE].get(fileno), fileno)
+
+    def _first_in_wait(self, event: tuple[int, str]) -> bool:
+        """In wait(): True if ``event`` was dispatched already.
+
+        wait() dispatches one batch, as a poller's wait does: the first
+        dispatch stops the loop, but uvloop stops only after another poll,
+        which must not fire the same level-triggered fd twice.
+        """
+        waited = self._waited
+        assert waited is not None
+        if event in waited:
+            return True
+        waited.add(event)
+        self.loop.stop()
+        return False
+
+    # -- the loop ----------------------------------------------------------------
+
+    def wait(self, seconds: float) -> None:
+        """Run the loop until an fd is dispatched or ``seconds`` pass (no hub pass).
+
+        While the loop runs (this is called from inside it, at the end of a
+        pass, when ``wait`` is overridden), it returns at once: the loop
+        waits as soon as the pass returns to it.
+        """
+        loop = self.loop
+        if loop.is_running():
+            return
+        self._waited = set()
+        stop = loop.call_later(seconds, loop.stop) if seconds > 0 else loop.call_soon(loop.stop)
+        try:
+            loop.run_forever()
+        finally:
+            stop.cancel()
+            self._waited = None
+
+    def run(self, *a: Any, **kw: Any) -> None:
+        """The MAINLOOP: run the hub's own loop until ``abort()``."""
+        if self.running:
+            raise RuntimeError("Already running!")
+        if self.destroyed:
+            raise HubDestroyed("a destroyed hub cannot run")
+        if self.loop.is_running():
+            raise RuntimeError("the hub's asyncio loop is already being run by someone else")
+        self.running = True
+        self.stopping = False
+        try:
+            self._soon()
+            self.loop.run_forever()
+            if self.stopping:  # abort(), as the other hubs: pending timers are dropped
+                self.timers_canceled = 0
+                self._in_order.clear()
+                del self._heap[:]
+                del self.next_timers[:]
+        finally:
+            self._loop_ended()
+
+    def _loop_ended(self) -> None:
+        self.running = False
+        self.stopping = False
+        self._disarm()
+        if self._pass_handle is not None:
+            self._pass_handle.cancel()
+            self._pass_handle = None
+        if self.destroyed and self.owns_loop and not self.loop.is_closed():
+            self.loop.close()
+
+    def abort(self, wait: bool = False) -> None:
+        """Stop the loop after its current pass; with ``wait``, switch to it until then.
+
+        A hub on an adopted loop does not stop that loop (its owner does).
+        """
+        if self.running and self.owns_loop:
+            self.stopping = True
+            self._soon()
+        super().abort(wait)
+
+    # -- threads, fork, lifetime ---------------------------------------------------
+
+    def call_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on this hub's thread soon; callable from any thread.
+
+        ``fn`` runs in a hub pass, like a timer callback; the loop is woken
+        with ``loop.call_soon_threadsafe``.
+        """
+        super().call_threadsafe(fn, *args)
+        try:
+            self.loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:
+            if self.loop.is_closed():
+                raise closed_loop_error(self.loop) from None
+            raise
+
+    def _wake(self) -> None:
+        if self._calls:
+            self._soon()
+
+    def _start_waker(self) -> None:
+        """No waker descriptor: the loop's own (``call_soon_threadsafe``) wakes it."""
+
+    def _reinit_poller(self) -> None:
+        if not refresh_selector(self.loop):
+            self._forsake_loop()
+
+    def _forsake_loop(self) -> None:
+        """In a forked child, on a loop that cannot be given kernel state of
+        its own (uvloop): destroyed, and never touching the loop again, whose
+        epoll set the parent still uses."""
+        self.forked_away = True
+        self.destroyed = True
+
+    def destroy(self) -> None:
+        """Drop every registration and timer handle; close the loop if the hub made it."""
+        if self.destroyed:
+            return
+        super().destroy()
+        for fileno in list(self._registered):
+            try:
+                self._forget(fileno)
+            except OSError:
+                pass  # closed meanwhile: the loop dropped it itself
+        if self.loop.is_closed():
+            return
+        if self.running and self.owns_loop:
+            unwind(self._greenlet)  # run() closes the loop as it ends
+            if self.running:  # destroyed from inside the loop: its next pass stops it
+                self._soon()
+                return
+        self._loop_ended()
+
+
+_compiled: Any = load_compiled("_asyncio")
+CompiledHub: Any = _compiled.Hub if _compiled is not None else None
+Hub: Any = CompiledHub if CompiledHub is not None else PureHub
+#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
+VARIANT: str = variant_of(Hub)
