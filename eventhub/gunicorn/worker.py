@@ -1,0 +1,163 @@
+"""``EventletWorker``: gunicorn's async worker, for eventlet applications, on eventhub's hub."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import types
+from typing import Any
+
+import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet.greenio  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet.wsgi  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from gunicorn.sock import ssl_wrap_socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from gunicorn.workers.base_async import AsyncWorker  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+import eventhub.eventlet
+from eventhub import hubs
+from eventhub.greenthread import GreenletExit, GreenThread, sleep, spawn
+from eventhub.gunicorn.accept import Acceptor
+from eventhub.gunicorn.connection import ClientSocket, ListenerName
+from eventhub.timeout import Timeout
+
+#: How often the main loop tells the arbiter the worker is alive (seconds),
+#: as gunicorn's own async workers do; it is also how soon a shutdown starts.
+HEARTBEAT = 1.0
+
+#: What ``eventlet.hubs.use_hub()`` takes to make eventlet's hub of this
+#: thread the very instance ``eventhub.hubs.get_hub()`` returns, so eventlet
+#: greenthreads and eventhub's compiled sockets, spawn and Timeout share one loop.
+_SHARED_HUB = types.SimpleNamespace(Hub=hubs.get_hub, is_available=lambda: True)
+
+
+def share_one_hub() -> Any:
+    """Make eventlet and eventhub use one hub in this thread: an ``eventhub.eventlet.Hub``.
+
+    Returns it.  Any hub either of them had in this thread is dropped.
+    """
+    hubs.use_hub(eventhub.eventlet.Hub)
+    eventlet.hubs.use_hub(_SHARED_HUB)
+    hub = hubs.get_hub()
+    assert eventlet.hubs.get_hub() is hub
+    return hub
+
+
+class EventletWorker(AsyncWorker):  # type: ignore[misc]
+    """A gunicorn worker serving eventlet applications on eventhub's compiled hub.
+
+    ``gunicorn -k eventhub.gunicorn.EventletWorker app:app``.  Each worker
+    process applies ``eventlet.monkey_patch()`` before it loads the
+    application, runs eventlet's greenthreads and the worker's own on one
+    ``eventhub.eventlet.Hub``, and serves each connection in a greenthread
+    (at most ``worker_connections`` at once).
+    """
+
+    def init_process(self) -> None:
+        # Patched here, after the fork and before gunicorn loads the
+        # application: gunicorn's master (threads, queues, asyncio in
+        # gunicorn >= 25) stays unpatched.  With --preload the application
+        # was imported by the master already: it must patch itself first.
+        eventlet.monkey_patch()
+        share_one_hub()
+        self.acceptors: list[Acceptor] = []
+        super().init_process()
+
+    # -- signals: gunicorn's handlers may block, so they run in greenthreads --
+
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        """SIGQUIT/SIGINT: quick shutdown (gunicorn's handler sleeps, so not in the signal handler)."""
+        spawn(super().handle_quit, sig, frame)
+
+    def handle_usr1(self, sig: int, frame: Any) -> None:
+        """SIGUSR1: reopen the log files, in a greenthread (logging takes green locks)."""
+        spawn(super().handle_usr1, sig, frame)
+
+    # -- the arbiter's heartbeat --------------------------------------------
+
+    def notify(self) -> None:
+        """Tell the arbiter we are alive; exit if the arbiter that started us is gone."""
+        super().notify()
+        if self.ppid != os.getppid():
+            self.log.info("Parent changed, shutting down: %s", self)
+            sys.exit(0)
+
+    # -- serving --------------------------------------------------------------
+
+    def timeout_ctx(self) -> Any:
+        """Bounds the wait for each request on a kept-alive connection: the ``keepalive`` setting."""
+        return Timeout(self.cfg.keepalive or None, False)
+
+    def is_already_handled(self, respiter: Any) -> bool:
+        """An eventlet app that took the socket over (eventlet.websocket) ends the connection."""
+        if getattr(eventlet.wsgi.WSGI_LOCAL, "already_handled", False):
+            raise StopIteration()
+        return bool(super().is_already_handled(respiter))
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
+        try:
+            return bool(super().handle_request(listener_name, req, sock, addr))
+        except GreenletExit:
+            # Killed at the end of the graceful timeout: close quietly.
+            raise StopIteration() from None
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, GreenletExit):
+            # Killed at the end of the graceful timeout while waiting for a
+            # request: no one to answer, nothing to report.
+            self.log.debug("Closing connection at the graceful timeout")
+            return
+        super().handle_error(req, client, addr, exc)
+
+    def serve_connection(self, listener: ListenerName, sock: socket.socket, address: Any) -> None:
+        """One connection, from accept to close (gunicorn's ``handle`` closes it)."""
+        client: Any
+        if self.cfg.is_ssl:
+            # eventlet's green ssl (monkey-patched) over eventlet's green socket.
+            client = ssl_wrap_socket(eventlet.greenio.GreenSocket(sock), self.cfg)
+        else:
+            client = ClientSocket(sock=sock)
+        self.handle(listener, client, address)
+
+    def run(self) -> None:
+        for listener in self.sockets:
+            name = ListenerName(listener.getsockname())
+            # gunicorn's listener objects wrap the socket: accept on the socket itself.
+            acceptor = Acceptor(listener.sock, self._serve_from(name), self.worker_connections, self.log)
+            self.acceptors.append(acceptor)
+        accepting = [spawn(a.run) for a in self.acceptors]
+
+        while self.alive:
+            self.notify()
+            sleep(HEARTBEAT)
+
+        for gt in accepting:
+            gt.kill()
+        self._finish_requests()
+
+    def _serve_from(self, name: ListenerName) -> Any:
+        def serve(sock: socket.socket, address: Any) -> None:
+            self.serve_connection(name, sock, address)
+
+        return serve
+
+    def _finish_requests(self) -> None:
+        """Graceful shutdown: let open connections finish within ``graceful_timeout``, then kill them.
+
+        Kept-alive connections end after their current request (``alive`` is
+        false, so gunicorn answers with ``Connection: close``).
+        """
+        handlers: set[GreenThread[object]] = set()
+        for acceptor in self.acceptors:
+            handlers |= acceptor.handlers
+        deadline = hubs.get_hub().clock() + self.cfg.graceful_timeout
+        while any(not h.dead for h in handlers):
+            left = deadline - hubs.get_hub().clock()
+            if left <= 0:
+                self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
+                for h in handlers:
+                    h.kill()
+                return
+            self.notify()
+            sleep(min(HEARTBEAT, left, 0.05))
