@@ -23,8 +23,17 @@ from eventhub.gunicorn.connection import ClientSocket, ListenerName
 from eventhub.timeout import Timeout
 
 #: How often the main loop tells the arbiter the worker is alive (seconds),
-#: as gunicorn's own async workers do; it is also how soon a shutdown starts.
+#: as gunicorn's own async workers do.  A signal wakes it at once.
 HEARTBEAT = 1.0
+
+#: The worker ends its graceful shutdown this much before ``graceful_timeout``
+#: (seconds, at most a quarter of it): the arbiter SIGKILLs a worker still
+#: there at the timeout, and we would rather close the last connections ourselves.
+GRACE_MARGIN = 0.5
+
+#: The unpatched os.read (bound before any monkey-patching): the green one
+#: would wait on an empty non-blocking pipe instead of saying it is empty.
+_read = os.read
 
 #: What ``eventlet.hubs.use_hub()`` takes to make eventlet's hub of this
 #: thread the very instance ``eventhub.hubs.get_hub()`` returns, so eventlet
@@ -130,11 +139,23 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
 
         while self.alive:
             self.notify()
-            sleep(HEARTBEAT)
+            self._wait_for_signal(HEARTBEAT)
 
         for gt in accepting:
             gt.kill()
         self._finish_requests()
+
+    def _wait_for_signal(self, seconds: float) -> None:
+        """Sleep up to ``seconds``; a signal ends it early (gunicorn points the wakeup fd at PIPE)."""
+        try:
+            hubs.trampoline(self.PIPE[0], read=True, timeout=seconds)
+        except TimeoutError:
+            return
+        try:
+            while _read(self.PIPE[0], 4096):
+                pass
+        except BlockingIOError:
+            pass
 
     def _serve_from(self, name: ListenerName) -> Any:
         def serve(sock: socket.socket, address: Any) -> None:
@@ -151,9 +172,11 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
         handlers: set[GreenThread[object]] = set()
         for acceptor in self.acceptors:
             handlers |= acceptor.handlers
-        deadline = hubs.get_hub().clock() + self.cfg.graceful_timeout
+        graceful = self.cfg.graceful_timeout
+        hub = hubs.get_hub()
+        deadline = hub.clock() + graceful - min(GRACE_MARGIN, graceful / 4)
         while any(not h.dead for h in handlers):
-            left = deadline - hubs.get_hub().clock()
+            left = deadline - hub.clock()
             if left <= 0:
                 self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
                 for h in handlers:
