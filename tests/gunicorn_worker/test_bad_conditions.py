@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from conftest import Gunicorn, StartGunicorn
+from gunicorn_worker.gunicorn_server import Gunicorn, StartGunicorn
 
 from eventhub.bench import wrk
 

@@ -6,7 +6,7 @@ import signal
 import socket
 import time
 
-from conftest import StartGunicorn
+from gunicorn_worker.gunicorn_server import StartGunicorn
 
 
 def test_serves_an_eventlet_app_patched_on_eventhubs_shared_hub(gunicorn: StartGunicorn) -> None:

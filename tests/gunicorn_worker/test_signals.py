@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import Gunicorn, StartGunicorn
+from gunicorn_worker.gunicorn_server import Gunicorn, StartGunicorn
 
 
 def test_sigquit_is_a_quick_shutdown(gunicorn: StartGunicorn) -> None:
