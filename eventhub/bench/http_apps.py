@@ -1,9 +1,11 @@
 """The WSGI applications ``python -m eventhub.bench --http`` serves (gunicorn loads them from here).
 
 ``hello`` answers a fixed body.  ``redis_get`` makes one redis round trip
-per request (redis-py, a GET of a key ``http_servers`` stored at start),
-through a connection pool shared by the worker's greenthreads, the way an
-application keeps its redis client; the server's port comes from
+per request (redis-py, a GET of the key ``http_servers`` stored at start)
+through a pool of ``REDIS_POOL`` connections shared by the worker's
+greenthreads, which wait for a free one (``BlockingConnectionPool``), the
+way an application serving many more clients than it wants redis
+connections keeps its client; the server's port comes from
 ``EVENTHUB_BENCH_REDIS_PORT``.  redis-py is imported on the first request,
 after the worker monkey-patched the socket module.
 """
@@ -18,6 +20,9 @@ REDIS_KEY = "eventhub-bench"
 REDIS_VALUE = b"Hello from redis!"
 
 HELLO = b"Hello, World!"
+
+#: Connections in a worker's redis pool; requests beyond it wait their turn.
+REDIS_POOL = 100
 
 StartResponse = Callable[..., Any]
 
@@ -34,7 +39,9 @@ def redis_get(environ: dict[str, Any], start_response: StartResponse) -> Iterabl
     if _redis_client is None:
         import redis
 
-        _redis_client = redis.Redis(host="127.0.0.1", port=int(os.environ["EVENTHUB_BENCH_REDIS_PORT"]))
+        port = int(os.environ["EVENTHUB_BENCH_REDIS_PORT"])
+        pool = redis.BlockingConnectionPool(host="127.0.0.1", port=port, max_connections=REDIS_POOL, timeout=30)
+        _redis_client = redis.Redis(connection_pool=pool)
     body = _redis_client.get(REDIS_KEY)
     if body != REDIS_VALUE:
         start_response("500 Internal Server Error", [("Content-Length", "0")])

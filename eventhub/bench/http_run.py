@@ -50,7 +50,7 @@ APPS: dict[str, str] = {
 }
 APP_DESCRIPTIONS = {
     "hello": "a fixed 13-byte body",
-    "redis": "one redis GET per request (redis-py, a shared connection pool)",
+    "redis": "one redis GET per request (redis-py, a pool of 100 connections)",
 }
 DEFAULT_CONNECTIONS = (100, 1000)
 BASELINE = "gevent"

@@ -50,6 +50,10 @@ CONNECTION_ERRNOS = frozenset(
     }
 )
 
+#: The stdlib socket class, bound at import: in a worker that ran
+#: ``eventlet.monkey_patch()`` since, ``socket.socket`` is eventlet's.
+_StdSocket = socket.socket
+
 #: The first and the longest pause after a resource error (seconds).
 FIRST_BACKOFF = 0.005
 MAX_BACKOFF = 0.5
@@ -81,7 +85,6 @@ class Acceptor:
         # Sent when a handler ends while run() waits for one to (for room
         # under the limit, or for a freed descriptor during a backoff).
         self._handler_ended: Event[None] = Event()
-        self._socket_class = type(listener)
 
     def run(self) -> None:
         """Accept forever (until killed)."""
@@ -109,7 +112,7 @@ class Acceptor:
             # The fd number may be one the hub still has waiters on (a file
             # closed behind its back): they get IOClosed, not our events.
             notify_opened(fd)
-            sock = self._socket_class(listener.family, listener.type, listener.proto, fileno=fd)
+            sock = _StdSocket(listener.family, listener.type, listener.proto, fileno=fd)
             handler = spawn(self.serve, sock, address)
             self.handlers.add(handler)
             handler.link(self._finished)

@@ -12,14 +12,15 @@ import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
 import eventlet.greenio  # type: ignore[import-untyped,import-not-found,unused-ignore]
 import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
 import eventlet.wsgi  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import gunicorn.util  # type: ignore[import-untyped,import-not-found,unused-ignore]
 from gunicorn.sock import ssl_wrap_socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
-from gunicorn.workers.base_async import AsyncWorker  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from gunicorn.workers.base_async import ALREADY_HANDLED, AsyncWorker  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 import eventhub.eventlet
 from eventhub import hubs
 from eventhub.greenthread import GreenletExit, GreenThread, sleep, spawn
 from eventhub.gunicorn.accept import Acceptor
-from eventhub.gunicorn.connection import ClientSocket, ListenerName
+from eventhub.gunicorn.connection import ClientSocket, ListenerName, OncePerSecond
 from eventhub.timeout import Timeout
 
 #: How often the main loop tells the arbiter the worker is alive (seconds),
@@ -71,6 +72,10 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
         eventlet.monkey_patch()
         share_one_hub()
         self.acceptors: list[Acceptor] = []
+        # Read per request otherwise, through gunicorn's slow Config.__getattr__;
+        # a changed setting (SIGHUP) comes with new workers anyway.
+        self._keepalive = self.cfg.keepalive or None
+        gunicorn.util.http_date = OncePerSecond(gunicorn.util.http_date)
         super().init_process()
 
     # -- signals: gunicorn's handlers may block, so they run in greenthreads --
@@ -96,25 +101,22 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
 
     def timeout_ctx(self) -> Any:
         """Bounds the wait for each request on a kept-alive connection: the ``keepalive`` setting."""
-        return Timeout(self.cfg.keepalive or None, False)
+        return Timeout(self._keepalive, False)
 
     def is_already_handled(self, respiter: Any) -> bool:
-        """An eventlet app that took the socket over (eventlet.websocket) ends the connection."""
-        if getattr(eventlet.wsgi.WSGI_LOCAL, "already_handled", False):
-            raise StopIteration()
-        return bool(super().is_already_handled(respiter))
+        """An eventlet app that took the socket over (eventlet.websocket) ends the connection.
 
-    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
-        try:
-            return bool(super().handle_request(listener_name, req, sock, addr))
-        except GreenletExit:
-            # Killed at the end of the graceful timeout: close quietly.
-            raise StopIteration() from None
+        Such an app flags it in ``eventlet.wsgi.WSGI_LOCAL`` and returns an
+        empty list; the flag (a greenthread-local, slow to read) is read only then.
+        """
+        if respiter.__class__ is list and not respiter and getattr(eventlet.wsgi.WSGI_LOCAL, "already_handled", False):
+            raise StopIteration()
+        return respiter is ALREADY_HANDLED  # gunicorn's own marker, as its AsyncWorker checks
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         if isinstance(exc, GreenletExit):
-            # Killed at the end of the graceful timeout while waiting for a
-            # request: no one to answer, nothing to report.
+            # Killed at the end of the graceful timeout (waiting for a
+            # request, or inside the app): nothing to answer or report.
             self.log.debug("Closing connection at the graceful timeout")
             return
         super().handle_error(req, client, addr, exc)
