@@ -1,7 +1,7 @@
 """The WSGI applications ``python -m eventhub.bench --http`` serves (gunicorn loads them from here).
 
 ``hello`` answers a fixed body.  ``redis_get`` makes one redis round trip
-per request (redis-py, a GET of the key ``http_servers`` stored at start)
+per request (redis-py, a GET of ``REDIS_KEY``, which the bench stores first)
 through a pool of ``REDIS_POOL`` connections shared by the worker's
 greenthreads, which wait for a free one (``BlockingConnectionPool``), the
 way an application serving many more clients than it wants redis
@@ -37,10 +37,10 @@ def hello(environ: dict[str, Any], start_response: StartResponse) -> Iterable[by
 def redis_get(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     global _redis_client
     if _redis_client is None:
-        import redis
+        import redis  # type: ignore[import-not-found,unused-ignore]
 
         port = int(os.environ["EVENTHUB_BENCH_REDIS_PORT"])
-        pool = redis.BlockingConnectionPool(host="127.0.0.1", port=port, max_connections=REDIS_POOL, timeout=30)
+        pool = redis.BlockingConnectionPool(host="127.0.0.1", port=port, max_connections=REDIS_POOL, timeout=30)  # type: ignore[no-untyped-call,unused-ignore]
         _redis_client = redis.Redis(connection_pool=pool)
     body = _redis_client.get(REDIS_KEY)
     if body != REDIS_VALUE:

@@ -73,17 +73,17 @@ class ClientSocket(GreenSocket):
 
     def send(self, data: Any, flags: int = 0) -> int:
         self.flush()
-        return _send(self, data, flags)  # type: ignore[no-any-return]
+        return _send(self, data, flags)
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if self._held:
             self.flush()
-        return _recv(self, bufsize, flags)  # type: ignore[no-any-return]
+        return _recv(self, bufsize, flags)
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         if self._held:
             self.flush()
-        return _recv_into(self, buffer, nbytes, flags)  # type: ignore[no-any-return]
+        return _recv_into(self, buffer, nbytes, flags)
 
     def shutdown(self, how: int) -> None:
         self.flush()
