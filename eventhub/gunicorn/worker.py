@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
 import types
@@ -146,6 +147,12 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
         for gt in accepting:
             gt.kill()
         self._finish_requests()
+        # The process now exits, and the interpreter's finalization gives
+        # SIGTERM its default action back.  gunicorn 23's arbiter repeats
+        # SIGTERM to a worker it is retiring until the worker is gone: one
+        # arriving then would kill us by signal, which the arbiter logs as
+        # an error.  Our shutdown is done: there is nothing left to stop.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def _wait_for_signal(self, seconds: float) -> None:
         """Sleep up to ``seconds``; a signal ends it early (gunicorn points the wakeup fd at PIPE)."""
