@@ -51,7 +51,8 @@ def share_one_hub() -> Any:
     hubs.use_hub(eventhub.eventlet.Hub)
     eventlet.hubs.use_hub(_SHARED_HUB)
     hub = hubs.get_hub()
-    assert eventlet.hubs.get_hub() is hub
+    if eventlet.hubs.get_hub() is not hub:
+        raise RuntimeError(f"eventlet did not take eventhub's hub: it runs {eventlet.hubs.get_hub()!r}")
     return hub
 
 
@@ -73,9 +74,10 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
         eventlet.monkey_patch()
         share_one_hub()
         self.acceptors: list[Acceptor] = []
-        # Read per request otherwise, through gunicorn's slow Config.__getattr__;
+        # Read per request or connection otherwise, through gunicorn's slow Config.__getattr__;
         # a changed setting (SIGHUP) comes with new workers anyway.
         self._keepalive = self.cfg.keepalive or None
+        self._is_ssl = self.cfg.is_ssl
         gunicorn.util.http_date = OncePerSecond(gunicorn.util.http_date)
         super().init_process()
 
@@ -125,7 +127,7 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
     def serve_connection(self, listener: ListenerName, sock: socket.socket, address: Any) -> None:
         """One connection, from accept to close (gunicorn's ``handle`` closes it)."""
         client: Any
-        if self.cfg.is_ssl:
+        if self._is_ssl:
             # eventlet's green ssl (monkey-patched) over eventlet's green socket.
             client = ssl_wrap_socket(eventlet.greenio.GreenSocket(sock), self.cfg)
         else:

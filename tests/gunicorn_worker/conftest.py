@@ -14,10 +14,10 @@ def gunicorn(tmp_path: Path) -> Iterator[StartGunicorn]:
     """``gunicorn(*args, env={}, config="")`` starts a server; all are stopped after the test."""
     started: list[Gunicorn] = []
 
-    def start(*args: str, env: dict[str, str] | None = None, config: str = "") -> Gunicorn:
+    def start(*args: str, env: dict[str, str] | None = None, config: str = "", scheme: str = "http") -> Gunicorn:
         workdir = tmp_path / f"server{len(started)}"
         workdir.mkdir()
-        server = Gunicorn(workdir, list(args), env or {}, config)
+        server = Gunicorn(workdir, list(args), env or {}, config, scheme)
         started.append(server)
         return server.start()
 

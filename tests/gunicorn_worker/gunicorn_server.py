@@ -78,8 +78,9 @@ WORKER = "eventhub.gunicorn.EventletWorker"
 class Gunicorn:
     """One gunicorn master with its workers, started by ``start()``."""
 
-    def __init__(self, workdir: Path, args: list[str], env: dict[str, str], config: str) -> None:
+    def __init__(self, workdir: Path, args: list[str], env: dict[str, str], config: str, scheme: str = "http") -> None:
         self.workdir = workdir
+        self.scheme = scheme
         self.args = args
         self.env = env
         self.config = config
@@ -104,11 +105,13 @@ class Gunicorn:
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self.wait_for(lambda: re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self.log()), timeout, "listening")
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self.log())
+        listening = rf"Listening at: {self.scheme}://127\.0\.0\.1:(\d+)"
+        self.wait_for(lambda: re.search(listening, self.log()), timeout, "listening")
+        match = re.search(listening, self.log())
         assert match is not None
         self.port = int(match.group(1))
-        self.wait_for(self._answers, timeout, "answering HTTP")
+        if self.scheme == "http":
+            self.wait_for(self._answers, timeout, "answering HTTP")
         return self
 
     def _answers(self) -> bool:

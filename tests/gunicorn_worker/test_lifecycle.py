@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import socket
+import ssl
+import subprocess
 import time
+from pathlib import Path
 
 from gunicorn_worker.gunicorn_server import StartGunicorn
 
@@ -136,3 +140,22 @@ def test_a_connection_that_never_sends_does_not_block_the_listener(gunicorn: Sta
     finally:
         for s in idle:
             s.close()
+
+
+def test_serves_tls_through_eventlets_green_ssl(gunicorn: StartGunicorn, tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    server = gunicorn("--certfile", str(cert), "--keyfile", str(key), scheme="https")
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    for _ in range(3):  # a fresh TLS connection each time
+        conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=10, context=context)
+        conn.request("GET", "/")
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (200, b"hello")
+        conn.close()
+    assert server.tracebacks() == []
