@@ -43,6 +43,11 @@ class StopServe(Exception):
     """Raise from a ``serve()`` handler to stop the server loop."""
 
 
+#: The stdlib socket class, bound at import: ``eventlet.monkey_patch()`` later
+#: replaces ``socket.socket`` with eventlet's green class, and eventhub's
+#: sockets must keep wrapping real ones (the gunicorn worker patches first).
+_StdSocket = _socket.socket
+
 # A plain int: `flags & socket.MSG_DONTWAIT` runs enum.Flag.__and__ in Python.
 _MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
 
@@ -100,10 +105,10 @@ class GreenSocket(_SocketState):
         sock: _socket.socket | None = None,
     ) -> None:
         if sock is None:
-            sock = _socket.socket(family, type, proto, fileno)
+            sock = _StdSocket(family, type, proto, fileno)
             if fileno is None:
                 notify_opened(sock.fileno())  # see _fresh()
-        elif not isinstance(sock, _socket.socket):
+        elif not isinstance(sock, _StdSocket):
             raise TypeError(f"sock must be a socket.socket, not {sock.__class__.__name__}")
         # A stdlib timeout on the wrapped socket becomes ours.
         self._timeout = sock.gettimeout()
@@ -189,7 +194,7 @@ class GreenSocket(_SocketState):
                 break
             except BlockingIOError:
                 self._wait(read=True)
-        client = _socket.socket(sock.family, sock.type, sock.proto, fileno=fd)
+        client = _StdSocket(sock.family, sock.type, sock.proto, fileno=fd)
         client.settimeout(None)  # like the stdlib: blocking, whatever the listener's timeout
         return _fresh(client), addr
 
@@ -423,7 +428,7 @@ def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenS
     """A listening TCP socket bound to ``address`` (``(host, port)``; IPv6 by ':' in host)."""
     host = address[0] if isinstance(address, tuple) else ""
     family = _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET
-    sock = _socket.socket(family, _socket.SOCK_STREAM)
+    sock = _StdSocket(family, _socket.SOCK_STREAM)
     try:
         sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         if reuse_port:

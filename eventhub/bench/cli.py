@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from eventhub.bench import impls, report, runner, targets
+from eventhub.bench import http_report, http_run, impls, report, runner, targets, wrk
 from eventhub.bench.workloads import WORKLOAD_NAMES, WORKLOADS
 
 #: --quick: a tenth of the operations, three repetitions.
@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--eventlet", action="store_true", help="eventlet's own API on its epolls hub vs on eventhub.eventlet:Hub"
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="wrk against gunicorn workers serving hello world and a redis app (needs wrk, gunicorn; redis-server)",
+    )
+    parser.add_argument("--apps", type=_names, metavar="A,B", help=f"--http: applications (default {','.join(http_run.APPS)})")
+    parser.add_argument(
+        "--connections", type=_names, metavar="N,M", help="--http: wrk connection counts (default 100,1000)"
+    )
+    parser.add_argument("--duration", type=float, metavar="SECONDS", help="--http: seconds of wrk per sample (default 5; --quick 2)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--list", action="store_true", help="list implementations and workloads, then exit")
     parser.add_argument(
@@ -59,6 +69,10 @@ def _default_baseline(candidates: tuple[impls.Implementation, ...], eventlet_mod
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.http:
+        return http_main(parser, args)
+    if args.apps or args.connections or args.duration is not None:
+        parser.error("--apps, --connections and --duration go with --http")
     candidates = impls.EVENTLET if args.eventlet else impls.DEFAULT
     if args.list:
         print("implementations:", ", ".join(i.name for i in candidates))
@@ -95,4 +109,39 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(doc, indent=2))
     else:
         print(report.table(cells, workloads, baseline, repeat, checks))
+    return 1 if any(c.status == runner.ERROR for c in cells) else 0
+
+
+def http_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--http``: see ``eventhub.bench.http_run``."""
+    if args.list:
+        print("workers:", ", ".join(w.name for w in http_run.WORKERS))
+        print("apps:", ", ".join(http_run.APPS))
+        return 0
+    apps = args.apps or list(http_run.APPS)
+    unknown = [a for a in apps if a not in http_run.APPS]
+    if unknown:
+        parser.error(f"unknown app {', '.join(unknown)} (choose from {', '.join(http_run.APPS)})")
+    try:
+        connections = tuple(int(c) for c in args.connections) if args.connections else http_run.DEFAULT_CONNECTIONS
+        workers = http_run.select(args.impl)
+    except ValueError as e:
+        parser.error(str(e))
+    rounds = args.repeat if args.repeat is not None else (1 if args.quick else 3)
+    duration = args.duration if args.duration is not None else (2.0 if args.quick else 5.0)
+    if rounds < 1 or duration < 1 or any(c < 1 for c in connections):
+        parser.error("--repeat, --duration (seconds) and --connections must be at least 1")
+    if http_run.BASELINE not in {w.name for w in workers}:
+        workers.insert(0, next(w for w in http_run.WORKERS if w.name == http_run.BASELINE))
+    settings = http_run.HttpSettings(rounds=rounds, duration=duration, connections=connections)
+    try:
+        cells = http_run.run_all(workers, apps, settings, sys.stderr)
+    except wrk.WrkMissing as e:
+        print(f"python -m eventhub.bench --http: {e}", file=sys.stderr)
+        return 2
+    checks = http_report.check(cells)
+    if args.json:
+        print(json.dumps(http_report.as_json(cells, apps, settings, checks), indent=2))
+    else:
+        print(http_report.table(cells, apps, settings, checks))
     return 1 if any(c.status == runner.ERROR for c in cells) else 0

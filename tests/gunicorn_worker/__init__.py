@@ -1,0 +1,1 @@
+"""The gunicorn worker's tests (tox -e gunicorn23, gunicorn27)."""
