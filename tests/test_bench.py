@@ -160,7 +160,7 @@ def test_the_table_shows_rates_ratios_and_why_cells_are_missing() -> None:
     assert "ops/s, median of 1" in out
     assert "ratio to epolls-" in out
     assert "selects-pure idle: n/a: select() cannot watch fds >= FD_SETSIZE" in out
-    if not importable("eventhub.hubs._libevent"):
+    if not importable("eventhub.hubs._pyevent"):
         assert "pyevent-compiled:" in out.split("skipped implementations:")[1]
 
 

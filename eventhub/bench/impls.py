@@ -99,5 +99,5 @@ def default_baseline(eventlet_mode: bool) -> str:
     """eventlet's epolls hub in --eventlet mode, else compiled epolls if built, else pure epolls."""
     if eventlet_mode:
         return "eventlet-epolls"
-    built = importlib.util.find_spec("eventhub.hubs._epoll") is not None
+    built = importlib.util.find_spec("eventhub.hubs._epolls") is not None
     return "epolls-compiled" if built else "epolls-pure"

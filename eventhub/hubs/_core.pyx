@@ -3,8 +3,8 @@
 The twin of ``hub.py``/``timer.py`` (the reference semantics): same public
 attributes and methods, same behaviour, faster data structures.  Listeners
 live in fd-indexed slots, timers in a C binary heap of (deadline, sequence,
-timer), and switching goes through greenlet's C API.  Backends (``_epoll``,
-``_poll``, ``_select``, the libevent hub) subclass ``BaseHub`` through
+timer), and switching goes through greenlet's C API.  Backends (``_epolls``,
+``_poll``, ``_selects``, the libevent hub) subclass ``BaseHub`` through
 ``_core.pxd`` and implement its hooks.
 
 One extension module, several files (Cython ``include``: one C module, so the
