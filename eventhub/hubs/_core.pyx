@@ -17,7 +17,7 @@ and thin methods; the bodies live by concern in:
 - ``_core_listeners.pxi``: FdListener and DebugListener
 - ``_core_hub_listeners.pxi``: the hub's fd table, trampoline, fire paths
 - ``_core_hub_timers.pxi``: the hub's timer queue and schedule_call_*
-- ``_core_hub_loop.pxi``: clock, MAINLOOP greenlet and switching, lifetime
+- ``_core_hub_loop.pxi``: the MAINLOOP greenlet and switching, lifetime
 - ``_core_gc.pxi``: the GC hooks through the C timer queues
 """
 

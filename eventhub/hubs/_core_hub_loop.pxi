@@ -1,7 +1,7 @@
 # Included by _core.pyx, before BaseHub.
-# Owns the bodies of BaseHub's switching and lifetime: the clock, the
-# MAINLOOP greenlet and switching into it (with _handoff, in _core.pyx),
-# the run loop's helpers, waking from other threads, fork (reinit), destroy.
+# Owns the bodies of BaseHub's switching and lifetime: the MAINLOOP
+# greenlet and switching into it (with _handoff, in _core.pyx), the run
+# loop's wait, abort, waking from other threads, fork (reinit), destroy.
 # Each is a module-level function of `self`, which BaseHub's method of the
 # same name calls: Cython cannot include into a class body, and a cdef
 # inline function compiles into its one caller.

@@ -1,7 +1,7 @@
 # Included by _core.pyx (one module: BaseHub's hot paths reach these inline).
 # Owns FdListener, one greenthread waiting on one direction of one fd, and
 # DebugListener.  The fd-indexed table that holds them is BaseHub's
-# (_core.pyx: add, remove, the fire paths).
+# (bodies in _core_hub_listeners.pxi: add, remove, the fire paths).
 
 # ---------------------------------------------------------------------------
 # Listeners
