@@ -8,7 +8,7 @@ Environment:
 Otherwise a failed build (no compiler, no Cython) leaves the pure-Python hubs
 and prints one warning line.
 
-The pyevent hub (eventhub.hubs._libevent) links against the libevent 2.1
+The pyevent hub (eventhub.hubs._pyevent) links against the libevent 2.1
 runtime library, libevent_core-2.1.so.7 (Debian: libevent-core-2.1-7), by its
 versioned name: no libevent headers are needed.  Without that library the
 extension is skipped (named in the warning line), and pyevent is unavailable.
@@ -59,10 +59,10 @@ STRICT_C_ERRORS = [
 MODULES = {
     "eventhub.hubs._core": ["eventhub/hubs/_core.pyx"],
     "eventhub.hubs._stackcache": ["eventhub/hubs/_stackcache.pyx"],
-    "eventhub.hubs._epoll": ["eventhub/hubs/_epoll.pyx"],
+    "eventhub.hubs._epolls": ["eventhub/hubs/_epolls.pyx"],
     "eventhub.hubs._poll": ["eventhub/hubs/_poll.pyx"],
-    "eventhub.hubs._select": ["eventhub/hubs/_select.pyx"],
-    "eventhub.hubs._libevent": ["eventhub/hubs/_libevent.pyx"],
+    "eventhub.hubs._selects": ["eventhub/hubs/_selects.pyx"],
+    "eventhub.hubs._pyevent": ["eventhub/hubs/_pyevent.pyx"],
     "eventhub.hubs._asyncio": ["eventhub/hubs/_asyncio.pyx"],
     "eventhub._net": ["eventhub/_net.pyx"],
     "eventhub._timeout": ["eventhub/_timeout.pyx"],
@@ -71,7 +71,7 @@ MODULES = {
 
 #: extension name -> (shared library it links against, how to get it).
 NEEDS_LIBRARY = {
-    "eventhub.hubs._libevent": ("event_core-2.1", "Debian: apt-get install libevent-core-2.1-7"),
+    "eventhub.hubs._pyevent": ("event_core-2.1", "Debian: apt-get install libevent-core-2.1-7"),
 }
 
 
@@ -189,6 +189,6 @@ def extensions() -> list:  # type: ignore[type-arg]
 setup(
     ext_modules=extensions(),
     cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithStubs},
-    # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx.
-    exclude_package_data={"": ["*.c", "*.pyx", "*.html"]},
+    # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx/.pxi.
+    exclude_package_data={"": ["*.c", "*.pyx", "*.pxi", "*.html"]},
 )

@@ -173,7 +173,7 @@ def test_the_table_shows_rates_ratios_and_why_cells_are_missing() -> None:
     assert "ops/s, median of 1" in out
     assert "ratio to epolls-" in out
     assert "selects-pure idle: n/a: select() cannot watch fds >= FD_SETSIZE" in out
-    if not importable("eventhub.hubs._libevent"):
+    if not importable("eventhub.hubs._pyevent"):
         assert "pyevent-compiled:" in out.split("skipped implementations:")[1]
 
 
@@ -236,7 +236,7 @@ import sys
 
 class _Broken:
     def find_spec(self, name, path=None, target=None):
-        if name == "eventhub.hubs._epoll":
+        if name == "eventhub.hubs._epolls":
             raise ImportError("undefined symbol: made_up_by_the_test")
         return None
 

@@ -11,8 +11,8 @@ import importlib, warnings
 real_import = importlib.import_module
 
 def import_module(name, *args):
-    if name == "eventhub.hubs._libevent":
-        raise ImportError("_libevent.so: undefined symbol: _PyObject_LookupAttr")
+    if name == "eventhub.hubs._pyevent":
+        raise ImportError("_pyevent.so: undefined symbol: _PyObject_LookupAttr")
     return real_import(name, *args)
 
 importlib.import_module = import_module
@@ -32,11 +32,11 @@ print("status:", main())
 
 def test_a_broken_extension_is_named_by_the_warning_use_hub_and_python_m_eventhub(run_python: RunPython) -> None:
     out = run_python(["-c", BROKEN_LIBEVENT], env={"EVENTHUB_NO_EXTENSIONS": ""}).stdout
-    error = "ImportError: _libevent.so: undefined symbol: _PyObject_LookupAttr"
+    error = "ImportError: _pyevent.so: undefined symbol: _PyObject_LookupAttr"
     warned = next(line for line in out.splitlines() if line.startswith("warned:"))
-    assert "eventhub.hubs._libevent is installed but does not import" in warned and error in warned
+    assert "eventhub.hubs._pyevent is installed but does not import" in warned and error in warned
     use_hub = next(line for line in out.splitlines() if line.startswith("use_hub:"))
     assert f"is installed but does not import: {error}" in use_hub
     assert "reinstall" not in use_hub  # a compiler was there: reinstalling would not help
-    assert f"installed but does not import: eventhub.hubs._libevent: {error}" in out
+    assert f"installed but does not import: eventhub.hubs._pyevent: {error}" in out
     assert "status: 1" in out

@@ -13,10 +13,10 @@ from eventhub import hubs
 from eventhub.hubs import _variant
 
 #: Backends with a compiled and a pure-Python variant -> their extension.
-COMPILED_BACKENDS = {"epolls": "_epoll", "poll": "_poll", "selects": "_select"}
+COMPILED_BACKENDS = {"epolls": "_epolls", "poll": "_poll", "selects": "_selects"}
 #: Backends that exist only compiled (pyevent: libevent is a C library, so
 #: there is no pure-Python twin) -> their extension.
-COMPILED_ONLY_BACKENDS = {"pyevent": "_libevent"}
+COMPILED_ONLY_BACKENDS = {"pyevent": "_pyevent"}
 
 
 def _required() -> bool:

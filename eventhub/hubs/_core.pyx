@@ -3,9 +3,22 @@
 The twin of ``hub.py``/``timer.py`` (the reference semantics): same public
 attributes and methods, same behaviour, faster data structures.  Listeners
 live in fd-indexed slots, timers in a C binary heap of (deadline, sequence,
-timer), and switching goes through greenlet's C API.  Backends (``_epoll``,
-``_poll``, ``_select``, the libevent hub) subclass ``BaseHub`` through
+timer), and switching goes through greenlet's C API.  Backends (``_epolls``,
+``_poll``, ``_selects``, the libevent hub) subclass ``BaseHub`` through
 ``_core.pxd`` and implement its hooks.
+
+One extension module, several files (Cython ``include``: one C module, so the
+inline helpers stay inline in the hot paths).  This file holds the imports,
+the class memos, ``_handoff`` and the ``BaseHub`` class with its attributes
+and thin methods; the bodies live by concern in:
+
+- ``_core_lookups.pxi``: this thread's hub, clock, argument checks, socket fd
+- ``_core_timers.pxi``: the C timer heap, Timer and LocalTimer
+- ``_core_listeners.pxi``: FdListener and DebugListener
+- ``_core_hub_listeners.pxi``: the hub's fd table, trampoline, fire paths
+- ``_core_hub_timers.pxi``: the hub's timer queue and schedule_call_*
+- ``_core_hub_loop.pxi``: the MAINLOOP greenlet and switching, lifetime
+- ``_core_gc.pxi``: the GC hooks through the C timer queues
 """
 
 cimport cython
@@ -144,422 +157,9 @@ def _class_memos():
     }
 
 
-# ---------------------------------------------------------------------------
-# This thread's hub, for the compiled twins
-# ---------------------------------------------------------------------------
-# hubs.get_hub() reads a threading.local: about 450 instructions per call,
-# which sleep(0) and every socket wait pay.  The last thread to ask keeps its
-# hub here, keyed by its thread state's id (unique for the interpreter's
-# life, unlike a thread ident).  A thread's hub changes only by use_hub() in
-# that thread or by the thread ending; hubs calls forget_current_hub() after
-# either, so the entry can never name a hub its thread has left.
-
-cdef object _cached_hub = None
-cdef unsigned long long _cached_thread = 0  # thread state ids start at 1
-
-
-cdef object current_hub():
-    """hubs.get_hub() (this thread's hub, created on first use), cached."""
-    global _cached_hub, _cached_thread
-    cdef unsigned long long thread = PyThreadState_GetID(PyThreadState_Get())
-    if thread == _cached_thread:
-        return _cached_hub
-    hub = _hubs.get_hub()
-    _cached_hub = hub
-    _cached_thread = thread
-    return hub
-
-
-def forget_current_hub():
-    """Drop the cached hub: some thread's hub was replaced or dropped."""
-    global _cached_hub, _cached_thread
-    hub = _cached_hub
-    _cached_hub = None
-    _cached_thread = 0
-    del hub  # released after the cache is consistent: its finalizer may ask again
-
-
-_hubs._hub_forgetters.append(forget_current_hub)
-
-
-cdef inline double _monotonic_now() except? -1.0:
-    cdef timespec ts
-    if clock_gettime(CLOCK_MONOTONIC, &ts) != 0:
-        PyErr_SetFromErrno(OSError)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
-
-
-cdef inline double _as_delay(object seconds) except? -1.0:
-    """as_delay() of hub.py, with C fast paths for float and int."""
-    cdef double d
-    if type(seconds) is float:
-        d = <double>seconds
-        if d != d or d == _INF or d == -_INF:
-            return _as_delay_slow(seconds)  # raises the reference's ValueError
-    elif type(seconds) is int:
-        d = PyLong_AsDouble(seconds)  # OverflowError for huge ints, as in the pure hub
-    else:
-        d = <double>_as_delay_slow(seconds)
-    return d if d > 0 else 0.0
-
-
-cdef inline object _as_fileno(object fd):
-    cdef int number
-    if type(fd) is int and 0 <= fd <= INT_MAX:
-        return fd
-    if type(fd) is _socket_type:  # what eventhub.net waits on: skip the Python-level helper
-        number = socket_fileno(fd)
-        if number >= 0:
-            return number
-    return _as_fileno_slow(fd)  # the reference's checks and error messages
-
-
-# ---------------------------------------------------------------------------
-# A socket's fd without a method call
-# ---------------------------------------------------------------------------
-# socket.fileno() is a Python method call (~250 instructions), and a socket
-# wait asked for it three times.  On the CPython versions pycompat knows, the
-# socket object starts with its fd after the object header, and fileno()
-# returns exactly that; _check_socket_layout() verifies it on this
-# interpreter at import, and only then is the field read.
-
-cdef bint _socket_layout_known = False
-
-
-cdef int socket_fileno(object sock) except? -2:
-    """``sock.fileno()`` as a C int (-1 once closed); no method call for a socket.socket."""
-    if _socket_layout_known and type(sock) is _socket_type:
-        return pycompat.socket_head_fd(sock)
-    return sock.fileno()
-
-
-def _check_socket_layout():
-    """Whether socket objects hold their fd where socket_fileno() reads it."""
-    if (not pycompat.SOCKET_LAYOUT or _socket.socket.__basicsize__ < pycompat.SOCKET_HEAD_SIZE
-            or not issubclass(_socket_type, _socket.socket)):
-        return False
-    first, second = _socket.socketpair()
-    try:
-        if pycompat.socket_head_fd(first) != first.fileno() or pycompat.socket_head_fd(second) != second.fileno():
-            return False
-        first.close()
-        return pycompat.socket_head_fd(first) == -1
-    finally:
-        first.close()
-        second.close()
-
-
-_socket_layout_known = _check_socket_layout()
-
-
-def cpython_shortcuts():
-    """Which speed shortcuts past CPython's public API this interpreter gets.
-
-    ``{name: True/False}``.  Each is on for the CPython versions
-    ``eventhub/includes/pycompat.pxd`` knows (3.11-3.14) and off elsewhere,
-    where the general path (slower, same results) is taken instead.
-    ``python -m eventhub`` prints them.
-    """
-    return {
-        "class memo": bool(pycompat.CLASS_MEMO),
-        "socket fd read in C": _socket_layout_known,
-        "frame-chunk cache": pycompat.DATA_STACK_CHUNK_SIZE != 0,
-    }
-
-
-cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
-    return a.deadline < b.deadline or (a.deadline == b.deadline and a.seq < b.seq)
-
-
-# The timer queue is a 4-ary heap: half the depth of a binary one, and a
-# node's four children share cache lines, which matters once it holds
-# hundreds of thousands of timers.  Same algorithm as heapq otherwise.
-cdef enum:
-    ARITY = 4
-
-
-cdef void _sift_down(TimerEntry *heap, Py_ssize_t start, Py_ssize_t pos) noexcept nogil:
-    # heapq's _siftdown: move heap[pos] up towards start.
-    cdef TimerEntry item = heap[pos]
-    cdef Py_ssize_t parent
-    while pos > start:
-        parent = (pos - 1) // ARITY
-        if _seq_less(&item, &heap[parent]):
-            heap[pos] = heap[parent]
-            pos = parent
-        else:
-            break
-    heap[pos] = item
-
-
-cdef void _sift_up(TimerEntry *heap, Py_ssize_t n, Py_ssize_t pos) noexcept nogil:
-    # heapq's _siftup: move the smallest child up until a leaf, then sift down.
-    cdef Py_ssize_t start = pos
-    cdef TimerEntry item = heap[pos]
-    cdef Py_ssize_t child = ARITY * pos + 1
-    cdef Py_ssize_t best, last
-    while child < n:
-        best = child
-        last = child + ARITY if child + ARITY <= n else n
-        child += 1
-        while child < last:
-            if _seq_less(&heap[child], &heap[best]):
-                best = child
-            child += 1
-        heap[pos] = heap[best]
-        pos = best
-        child = ARITY * pos + 1
-    heap[pos] = item
-    _sift_down(heap, start, pos)
-
-
-cdef void _heapify(TimerEntry *heap, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    if n < 2:
-        return
-    for i in range((n - 2) // ARITY, -1, -1):
-        _sift_up(heap, n, i)
-
-
-cdef int _reserve(TimerEntry **arr, Py_ssize_t *cap, Py_ssize_t need) except -1:
-    cdef Py_ssize_t new_cap
-    cdef TimerEntry *grown
-    if need <= cap[0]:
-        return 0
-    new_cap = cap[0] * 2 if cap[0] else 64
-    while new_cap < need:
-        new_cap *= 2
-    grown = <TimerEntry *>PyMem_Realloc(arr[0], <size_t>new_cap * sizeof(TimerEntry))
-    if grown == NULL:
-        raise MemoryError()
-    arr[0] = grown
-    cap[0] = new_cap
-    return 0
-
-
-cdef inline void _detach(PyObject *timer, BaseHub hub) noexcept:
-    """The hub drops ``timer`` uncalled: it must forget the (borrowed) hub."""
-    cdef object t = <object>timer
-    if isinstance(t, Timer) and (<Timer>t)._hub_ptr == <PyObject *>hub:
-        (<Timer>t)._hub_ptr = NULL
-
-
-cdef inline PyObject *_switch_target_of(Timer t) noexcept:
-    """The greenlet g a timer would just switch to (its callback is g.switch), else NULL; borrowed."""
-    return <PyObject *>t._cb if t._switch_to else switch_target(t._cb)
-
-
-cdef inline bint _timer_called(PyObject *timer) except -1:
-    cdef object t = <object>timer
-    if isinstance(t, Timer):
-        return (<Timer>t).called
-    return bool(t.called)
-
-
-# ---------------------------------------------------------------------------
-# Timers
-# ---------------------------------------------------------------------------
-
-# Timers are not tracked by the cyclic GC: a program makes and drops them by
-# the hundred thousand, and tracking them made the collector cost about a
-# third of scheduling.  A timer drops its callback and arguments as soon as
-# it fires or is cancelled, so it cannot keep a cycle alive past that.
-# A free list spares the allocator the timer of every sleep(0).
-@cython.no_gc
-@cython.freelist(256)
-cdef class Timer:
-    """Call ``cb(*args, **kw)`` once, ``seconds`` after it was scheduled."""
-
-    def __init__(self, seconds, cb, *args, **kw):
-        self.seconds = seconds
-        self.called = False
-        self._is_scheduled = False
-        self._hub_ptr = NULL
-        self._cb = cb
-        self._args = args
-        self._kw = kw
-
-    @property
-    def scheduled_time(self):
-        """When the timer is due on its hub's clock; None until scheduled."""
-        return self._scheduled if self._is_scheduled else None
-
-    @scheduled_time.setter
-    def scheduled_time(self, value):
-        if value is not None:
-            self._scheduled = value
-        self._is_scheduled = value is not None
-
-    @property
-    def pending(self):
-        """True while the timer is scheduled and has neither fired nor been cancelled."""
-        return not self.called and self._is_scheduled
-
-    cdef void _clear(self) noexcept:
-        self._cb = None
-        self._args = ()
-        self._kw = None
-        self._switch_to = False
-
-    cdef int _fire(self) except -1:
-        if self.called:
-            return 0
-        self.called = True
-        cb = self._cb
-        args = self._args
-        kw = self._kw
-        target = _switch_target_of(self)
-        self._clear()
-        assert cb is not None
-        if target != NULL:  # g.switch: straight through greenlet's C API
-            greenlet_switch(<object>target, <PyObject *>args, <PyObject *>kw if kw else NULL)
-        elif kw:
-            cb(*args, **kw)
-        else:
-            cb(*args)
-        return 0
-
-    def __call__(self, *unused):
-        self._fire()
-
-    def cancel(self):
-        """Prevent the callback from running; a no-op if it already ran."""
-        self._cancel()
-
-    cdef int _cancel(self) except -1:
-        cdef BaseHub hub
-        if self.called:
-            return 0
-        self.called = True
-        self._clear()
-        if self._hub_ptr != NULL:
-            hub = <BaseHub>self._hub_ptr
-            if hub._py_timer_canceled:
-                hub.timer_canceled(self)
-            else:
-                hub._timer_canceled()
-        return 0
-
-    @property
-    def _hub(self):
-        """The hub this timer is scheduled on (None if none)."""
-        return None if self._hub_ptr == NULL else <object>self._hub_ptr
-
-    def __repr__(self):
-        state = "pending" if self.pending else ("done" if self.called else "unscheduled")
-        return f"<{type(self).__name__} {self.seconds}s {state}>"
-
-
-@cython.no_gc
-cdef class LocalTimer(Timer):
-    """A timer that does not fire once the greenthread that scheduled it died."""
-
-    def __init__(self, seconds, cb, *args, **kw):
-        self.greenlet = getcurrent()
-        Timer.__init__(self, seconds, cb, *args, **kw)
-
-    @property
-    def pending(self):
-        g = self.greenlet
-        if g is None or _dead(g):
-            return False
-        return not self.called and self._is_scheduled
-
-    cdef int _fire(self) except -1:
-        g = self.greenlet
-        if g is None or _dead(g):
-            self.called = True
-            self._clear()
-            return 0
-        return Timer._fire(self)
-
-    cdef int _cancel(self) except -1:
-        self.greenlet = None
-        return Timer._cancel(self)
-
-
-cdef inline bint _dead(object g) except -1:
-    if is_greenlet(g):
-        return greenlet_is_dead(g)
-    return bool(g.dead)
-
-
-# ---------------------------------------------------------------------------
-# Listeners
-# ---------------------------------------------------------------------------
-
-@cython.freelist(64)  # one per socket wait
-cdef class FdListener:
-    """One greenthread waiting for one direction of readiness on one fd."""
-
-    def __init__(self, evtype, fileno, cb, tb, mark_as_closed):
-        self.evtype = evtype
-        self.fileno = fileno
-        self._cb = cb
-        self._tb = tb
-        self.mark_as_closed = mark_as_closed
-        self.spent = False
-        self.greenlet = getcurrent()
-
-    cdef int _bind_target(self) except -1:
-        """Make the bound g.switch/g.throw a switching listener stands for."""
-        g = self._target
-        if g is not None:
-            self._target = None
-            self._cb = _GREENLET_SWITCH.__get__(g, type(g))
-            self._tb = _GREENLET_THROW.__get__(g, type(g))
-        return 0
-
-    @property
-    def cb(self):
-        """Called with the fd when it is ready."""
-        self._bind_target()
-        return self._cb
-
-    @cb.setter
-    def cb(self, value):
-        self._bind_target()
-        self._cb = value
-
-    @property
-    def tb(self):
-        """Called with an exception (IOClosed) when the fd is closed or reused."""
-        self._bind_target()
-        return self._tb
-
-    @tb.setter
-    def tb(self, value):
-        self._bind_target()
-        self._tb = value
-
-    def defang(self):
-        """Disarm the callback because the fd was closed or reused."""
-        self.cb = closed_callback
-        if self.mark_as_closed is not None:
-            self.mark_as_closed()
-        self.spent = True
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self.evtype!r}, {self.fileno!r}, {self.cb!r}, {self.tb!r})"
-
-
-cdef class DebugListener(FdListener):
-    """A listener that remembers where it was added (``set_debug_listeners``)."""
-
-    cdef public object where_called
-
-    def __init__(self, *args):
-        self.where_called = traceback.format_stack()
-        FdListener.__init__(self, *args)
-
-    def __repr__(self):
-        return FdListener.__repr__(self) + "\n" + "".join(self.where_called)
-
-
-cdef PyObject *listener_target(FdListener listener) noexcept:
-    if listener._target is not None:
-        return <PyObject *>listener._target
-    return switch_target(listener._cb)
+include "_core_lookups.pxi"
+include "_core_timers.pxi"
+include "_core_listeners.pxi"
 
 
 # ---------------------------------------------------------------------------
@@ -601,6 +201,11 @@ cdef inline object _handoff(BaseHub self, object cur):
         t._clear()
         return greenlet_switch(g, <PyObject *>args, <PyObject *>kw if kw else NULL)
     return greenlet_switch(self._greenlet, NULL, NULL)
+
+
+include "_core_hub_listeners.pxi"
+include "_core_hub_timers.pxi"
+include "_core_hub_loop.pxi"
 
 
 cdef class BaseHub:
@@ -695,11 +300,7 @@ cdef class BaseHub:
 
     def ensure_greenlet(self):
         """Replace a dead MAINLOOP; greenlets parented to the old one follow it."""
-        old = self.greenlet
-        if _dead(old):
-            new = _greenlet_mod.greenlet(self.run, old.parent)
-            old.parent = new
-            self._greenlet = new
+        return _hub_ensure_greenlet(self)
 
     def switch(self):
         """Park the current greenlet and run the loop until someone switches back."""
@@ -709,78 +310,22 @@ cdef class BaseHub:
         return self._switch_from(getcurrent())
 
     cdef object _switch_from(self, object cur):
-        # Kept small: greenlet copies this C frame out and back with every
-        # switch, so the unusual cases are handled in _loop_for.
-        loop = self._greenlet
-        if (loop is None or cur is loop or _dead(loop) or not greenlet_parent_is(cur, loop)
-                or not lacks_attr(cur, "switch_out", &_switch_out_memo)):
-            loop = self._loop_for(cur)
-        if self._io_batch:  # checked first: a timer callback may dispatch I/O, not vice versa
-            return self._handoff_io(cur)
-        if self._firing:
-            return _handoff(self, cur)
-        return greenlet_switch(loop, NULL, NULL)
+        return _hub_switch_from(self, cur)
 
     cdef object _handoff_io(self, object cur):
         return greenlet_switch(self._greenlet, NULL, NULL)
 
     cdef object _loop_for(self, object cur):
-        """The loop greenlet to switch to from ``cur``, ready: alive, not cur,
-        cur's ``switch_out`` called, cur re-parented to it."""
-        loop = self._greenlet
-        if loop is None or _dead(loop):
-            self.ensure_greenlet()
-            loop = self._greenlet
-        if cur is loop:
-            raise RuntimeError(
-                "a blocking call (sleep, trampoline, wait, ...) was made from the hub's own "
-                "greenlet (MAINLOOP); make it from a greenthread instead"
-            )
-        switch_out = optional_attr(cur, "switch_out", &_switch_out_memo)
-        if switch_out is not None:
-            try:
-                switch_out()
-            except Exception:
-                self.squelch_generic_exception(sys.exc_info())
-        # As the reference: re-parent cur unless already done or a cycle.
-        if not greenlet_parent_is(cur, loop) and not greenlet_parent_is(loop, cur):
-            try:
-                greenlet_set_parent(cur, loop)
-            except ValueError:
-                pass  # cur is an ancestor of the loop (e.g. the main greenlet)
-        return loop
+        return _hub_loop_for(self, cur)
 
 
     # -- listeners -------------------------------------------------------------
 
     cdef int _accept_fd(self, object fileno) except -1:
-        cdef int fd = fileno  # as_fileno() refused anything beyond a C int
-        # Never trust an fd number: the slot table only grows for open fds,
-        # so its size stays bounded by the process's real descriptors.
-        if fd >= self._nslots and fcntl(fd, F_GETFD) == -1:
-            PyErr_SetFromErrno(OSError)
-        return fd
+        return _hub_accept_fd(self, fileno)
 
     cdef int _grow(self, int fd) except -1:
-        cdef int n = self._nslots
-        cdef int new_n = n * 2 if n else 64
-        cdef FdState *grown
-        if fd < n:
-            return 0
-        while new_n <= fd:
-            if new_n > INT_MAX // 2:
-                new_n = fd + 1
-                break
-            new_n *= 2
-        grown = <FdState *>PyMem_Realloc(self._fdstate, <size_t>new_n * sizeof(FdState))
-        if grown == NULL:
-            raise MemoryError()
-        memset(&grown[n], 0, <size_t>(new_n - n) * sizeof(FdState))
-        self._fdstate = grown
-        self._readers.extend([None] * (new_n - n))
-        self._writers.extend([None] * (new_n - n))
-        self._nslots = new_n
-        return 0
+        return _hub_grow(self, fd)
 
     def add(self, evtype, fileno, cb, tb, mark_as_closed):
         """Call ``cb(fileno)`` whenever ``fileno`` is ready for ``evtype``.
@@ -795,144 +340,17 @@ cdef class BaseHub:
 
     cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
                               object mark_as_closed, object target):
-        """add(); with ``target`` (the current greenlet; lclass FdListener), cb/tb are its own switch/throw."""
-        cdef FdListener listener
-        cdef bint write
-        cdef int fd
-        cdef list slots
-        cdef dict queued
-        if evtype is READ:
-            write = False
-        elif evtype is WRITE:
-            write = True
-        elif evtype == READ:
-            evtype = READ
-            write = False
-        elif evtype == WRITE:
-            evtype = WRITE
-            write = True
-        else:
-            raise ValueError(f"evtype must be {READ!r} or {WRITE!r}, not {evtype!r}")
-        if self.destroyed:
-            raise HubDestroyed("add() on a destroyed hub")
-        fileno = _as_fileno(fileno)
-        if target is None and (not callable(cb) or not callable(tb)):
-            raise TypeError("the listener's cb and tb must be callable")
-        if mark_as_closed is not None and not callable(mark_as_closed):
-            raise TypeError("mark_as_closed must be callable or None")
-        if self.lclass is FdListener:
-            listener = FdListener.__new__(FdListener)
-            listener.evtype = evtype
-            listener.fileno = fileno
-            listener._cb = cb
-            listener._tb = tb
-            listener._target = target
-            listener.mark_as_closed = mark_as_closed
-            listener.greenlet = getcurrent() if target is None else target
-        else:
-            obj = self.lclass(evtype, fileno, cb, tb, mark_as_closed)
-            if not isinstance(obj, FdListener):
-                raise TypeError("a compiled hub's lclass must make FdListener instances")
-            listener = <FdListener>obj
-        listener._write = write
-        fd = self._accept_fd(fileno)
-        listener._fd = fd
-        self._grow(fd)
-        slots = self._writers if write else self._readers
-        primary = slots[fd]
-        if primary is not None:
-            if self.multiple_readers_prevented():
-                raise RuntimeError(
-                    f"Second simultaneous {evtype} on fileno {fileno} detected. Unless you "
-                    f"really know what you're doing, make sure that only one greenthread can "
-                    f"{evtype} any particular socket; to allow it, set the hub's "
-                    f"prevent_multiple_readers to False. MY THREAD={listener.cb!r}; "
-                    f"THAT THREAD={(<FdListener>primary).cb!r}"
-                )
-            queued = self._queued_w if write else self._queued_r
-            queue = queued.get(fd)
-            if queue is None:
-                queued[fd] = [listener]
-            else:
-                queue.append(listener)
-            return listener
-        self._order_seq += 1
-        listener._order = self._order_seq
-        slots[fd] = listener
-        try:
-            self._update_interest(fd)
-        except BaseException:
-            # The slot table may have grown meanwhile: index afresh.
-            slots = self._writers if write else self._readers
-            if slots[fd] is listener:
-                slots[fd] = None
-            listener.spent = True
-            raise
-        return listener
+        return _hub_add_listener(self, evtype, fileno, cb, tb, mark_as_closed, target)
 
     def remove(self, listener):
         """Stop a listener; a queued secondary takes its place. No-op if spent."""
         self._remove(listener)
 
     cdef int _remove(self, object listener) except -1:
-        cdef FdListener lst
-        cdef FdListener promoted
-        cdef list slots
-        cdef dict queued
-        cdef int fd
-        if not isinstance(listener, FdListener):
-            raise TypeError(f"not a listener of this hub: {listener!r}")
-        lst = <FdListener>listener
-        if lst.spent:
-            return 0
-        lst.spent = True
-        fd = lst._fd
-        if fd < 0 or fd >= self._nslots:
-            return 0
-        slots = self._writers if lst._write else self._readers
-        queued = self._queued_w if lst._write else self._queued_r
-        if slots[fd] is lst:
-            if queued:
-                queue = queued.get(fd)
-                if queue:
-                    promoted = queue.pop(0)
-                    promoted._order = lst._order  # takes the old one's place
-                    slots[fd] = promoted
-                    if not queue:
-                        del queued[fd]
-                    return 0
-            slots[fd] = None
-            try:
-                self._update_interest(fd)
-            except OSError:
-                pass  # the fd was closed under us; the kernel forgot it already
-        elif queued:
-            queue = queued.get(fd)
-            if queue and lst in queue:
-                queue.remove(lst)
-                if not queue:
-                    del queued[fd]
-        return 0
+        return _hub_remove(self, listener)
 
     cdef int _obsolete(self, object fileno) except -1:
-        cdef int fd
-        if not isinstance(fileno, int) or fileno < 0 or fileno >= self._nslots:
-            return 0  # never had a listener: nothing to defang or forget
-        fd = fileno
-        for write in (False, True):
-            queued = self._queued_w if write else self._queued_r
-            for listener in queued.pop(fd, ()):
-                self.closed.append(listener)
-                listener.defang()
-            slots = self._writers if write else self._readers
-            listener = slots[fd]
-            if listener is not None:
-                slots[fd] = None
-                self.closed.append(listener)
-                listener.defang()
-        if fd < self._nslots:
-            self._forget(fd)
-        return 0
+        return _hub_obsolete(self, fileno)
 
     def mark_as_reopened(self, fileno):
         """The OS handed out ``fileno`` again: whoever waited on the old one is told."""
@@ -944,7 +362,7 @@ cdef class BaseHub:
         Consulted only when that happens, through Python, so that an adapter's
         override is honoured (eventlet keeps its switch in a module global).
         """
-        return self.prevent_multiple_readers
+        return _hub_multiple_readers_prevented(self)
 
     def notify_close(self, fileno):
         """``fileno`` is about to be closed: waiters on it get IOClosed, not a hang."""
@@ -952,42 +370,11 @@ cdef class BaseHub:
 
     def remove_descriptor(self, fileno):
         """Drop every listener on ``fileno``, waking each so it sees the error itself."""
-        cdef int fd
-        cdef FdListener listener
-        if not isinstance(fileno, int) or fileno < 0 or fileno >= self._nslots:
-            return
-        fd = fileno
-        woken = []
-        for write in (False, True):
-            queued = self._queued_w if write else self._queued_r
-            woken.extend(queued.pop(fd, ()))
-            slots = self._writers if write else self._readers
-            primary = slots[fd]
-            if primary is not None:
-                slots[fd] = None
-                woken.append(primary)
-        self._forget(fd)
-        for listener in woken:
-            listener.spent = True
-            try:
-                listener.cb(fileno)
-            except BaseException as e:
-                if isinstance(e, self.SYSTEM_EXCEPTIONS):
-                    raise
-                self.squelch_generic_exception(sys.exc_info())
+        return _hub_remove_descriptor(self, fileno)
 
     def close_one(self):
         """Throw IOClosed into the greenthread of one obsoleted listener."""
-        listener = self.closed.pop()
-        if not listener.greenlet.dead:
-            try:
-                listener.tb(self.IOClosed(errno.ENOTCONN, "Operation on closed file"))
-            except BaseException as e:
-                if isinstance(e, self.SYSTEM_EXCEPTIONS):
-                    raise
-                # The greenthread did not handle it and died: its error ends
-                # here (printed), like one raised from a timer or fd callback.
-                self.squelch_generic_exception(sys.exc_info())
+        return _hub_close_one(self)
 
     def get_readers(self):
         return self._primaries(self._readers)
@@ -1015,39 +402,7 @@ cdef class BaseHub:
 
     cdef object _trampoline(self, object fileno, bint write, object timeout,
                             object timeout_exc, object mark_as_closed, object owner):
-        cdef Timer timer = None
-        cdef bint py_io
-        current = getcurrent()
-        if self._greenlet is current:
-            raise RuntimeError("do not call blocking functions (trampoline) from the hub's own greenlet")
-        # add/remove/switch overridden by a Python subclass or an instance
-        # attribute are honoured, as the reference trampoline calls them.
-        py_io = self._py_io or self._io_overridden()
-        if timeout is not None:
-            timer = self._schedule_global(timeout, current.throw, (timeout_exc,))
-        try:
-            self._io_owner = owner
-            try:
-                evtype = WRITE if write else READ
-                if py_io:
-                    listener = self.add(evtype, fileno, current.switch, current.throw, mark_as_closed)
-                elif (self.lclass is FdListener and own_method(current, "switch", _GREENLET_SWITCH, &_wait_switch_memo)
-                        and own_method(current, "throw", _GREENLET_THROW, &_wait_throw_memo)):
-                    listener = self._add_listener(evtype, fileno, None, None, mark_as_closed, current)
-                else:
-                    listener = self._add(evtype, fileno, current.switch, current.throw, mark_as_closed)
-            finally:
-                self._io_owner = None
-            try:
-                return self.switch() if py_io else self._switch_from(current)
-            finally:
-                if py_io:
-                    self.remove(listener)
-                else:
-                    self._remove(listener)
-        finally:
-            if timer is not None:
-                timer._cancel()
+        return _hub_trampoline(self, fileno, write, timeout, timeout_exc, mark_as_closed, owner)
 
     # -- hooks (backends override) ---------------------------------------------
 
@@ -1070,58 +425,16 @@ cdef class BaseHub:
                 | (EV_WRITE if PyList_GET_ITEM(self._writers, fd) != none else 0))
 
     cdef int _fire_read(self, int fd) except -1:
-        if fd < 0 or fd >= self._nslots:
-            return 0
-        listener = self._readers[fd]
-        if listener is None:
-            return 0
-        return self._fire(<FdListener>listener)
+        return _hub_fire_read(self, fd)
 
     cdef int _fire_write(self, int fd) except -1:
-        if fd < 0 or fd >= self._nslots:
-            return 0
-        listener = self._writers[fd]
-        if listener is None:
-            return 0
-        return self._fire(<FdListener>listener)
+        return _hub_fire_write(self, fd)
 
     cdef int _fire(self, FdListener listener) except -1:
-        cdef PyObject *found = listener_target(listener)
-        cdef bint handoff
-        self._woken_fd = listener._fd
-        try:
-            if found != NULL:  # g.switch(fd), in C
-                target = <object>found  # held: g may drop its listener meanwhile
-                args = (listener._fd,)
-                greenlet_switch(target, <PyObject *>args, NULL)
-            else:
-                # A callback runs in the loop's greenlet: if it switches to a
-                # greenlet that blocks, the callback must go on before the
-                # batch does, so no _handoff_io meanwhile.
-                handoff = self._io_batch
-                self._io_batch = False
-                try:
-                    listener._cb(listener._fd)
-                finally:
-                    self._io_batch = handoff
-        except BaseException as e:
-            if isinstance(e, self.SYSTEM_EXCEPTIONS):
-                raise
-            # A greenlet that died of it was woken last: by this listener,
-            # or by _handoff_io after the one woken here blocked again.
-            self.squelch_exception(self._woken_fd, sys.exc_info())
-        return 0
+        return _hub_fire(self, listener)
 
     def squelch_exception(self, fileno, exc_info):
-        if self.debug_exceptions:
-            traceback.print_exception(*exc_info)
-            sys.stderr.write(f"Removing descriptor: {fileno!r}\n")
-            sys.stderr.flush()
-        try:
-            self.remove_descriptor(fileno)
-        except Exception as e:
-            sys.stderr.write(f"Exception while removing descriptor! {e!r}\n")
-            sys.stderr.flush()
+        return _hub_squelch_exception(self, fileno, exc_info)
 
     def squelch_generic_exception(self, exc_info):
         if self.debug_exceptions:
@@ -1139,184 +452,39 @@ cdef class BaseHub:
     # -- timers ----------------------------------------------------------------
 
     cdef double _add_timer(self, object timer) except? -1.0:
-        cdef double deadline
-        cdef TimerEntry *entry
-        if self.destroyed:  # its loop will never run again: the timer would be lost
-            raise HubDestroyed("a timer cannot be scheduled on a destroyed hub")
-        if isinstance(timer, Timer):
-            deadline = self._now() + _as_delay((<Timer>timer).seconds)
-        else:
-            deadline = self._now() + _as_delay(timer.seconds)
-        _reserve(&self._next, &self._next_cap, self._next_len + 1)
-        self._timer_seq += 1
-        # Timers added while timers fire wait in _next for the next pass.
-        entry = &self._next[self._next_len]
-        entry.deadline = deadline
-        entry.seq = self._timer_seq
-        entry.timer = <PyObject *>timer
-        Py_INCREF(timer)
-        self._next_len += 1
-        if isinstance(timer, Timer):
-            (<Timer>timer)._scheduled = deadline
-            (<Timer>timer)._is_scheduled = True
-            (<Timer>timer)._hub_ptr = <PyObject *>self
-        return deadline
+        return _hub_add_timer(self, timer)
 
     def add_timer(self, timer):
         """Queue any timer object with ``.seconds``, ``.called`` and ``__call__``."""
         return self._add_timer(timer)
 
     cdef int _timer_canceled(self) except -1:
-        cdef Py_ssize_t total
-        self.timers_canceled += 1
-        total = self._heap_len + self._next_len
-        if total > COMPACT_MIN_TIMERS and total <= 2 * self.timers_canceled:
-            self.timers_canceled = 0
-            self._compact_timers()
-        return 0
+        return _hub_timer_canceled(self)
 
     def timer_canceled(self, timer):
         """Count a cancellation; compact the queues when most entries are dead."""
         self._timer_canceled()
 
     cdef int _compact_timers(self) except -1:
-        # Dropped references are released only once both arrays are
-        # consistent again: a __del__ may well schedule a timer.
-        cdef Py_ssize_t i, kept
-        cdef list dropped = []
-        kept = 0
-        for i in range(self._heap_len):
-            if _timer_called(self._heap[i].timer):
-                dropped.append(<object>self._heap[i].timer)
-                Py_DECREF(<object>self._heap[i].timer)
-            else:
-                self._heap[kept] = self._heap[i]
-                kept += 1
-        self._heap_len = kept
-        kept = 0
-        for i in range(self._next_len):
-            if _timer_called(self._next[i].timer):
-                dropped.append(<object>self._next[i].timer)
-                Py_DECREF(<object>self._next[i].timer)
-            else:
-                self._next[kept] = self._next[i]
-                kept += 1
-        self._next_len = kept
-        if not self._heap_sorted:  # a sorted array stays sorted when thinned
-            _heapify(self._heap, self._heap_len)
-        elif self._heap_len == 0:
-            self._rebase_heap()
-        return 0
+        return _hub_compact_timers(self)
 
     cdef int _prepare_timers(self) except -1:
-        cdef Py_ssize_t i, n = self._next_len
-        cdef list dropped = None
-        cdef bint bulk
-        if n == 0:
-            return 0
-        if self._heap_len + n > self._heap_cap:  # no room past the heap's end
-            # Back to the start of its memory, and at most half full after
-            # this batch: an entry is moved O(1) times on average, however
-            # long a sorted heap keeps popping at one end and growing at the other.
-            self._rebase_heap()
-            _reserve(&self._heap, &self._heap_cap, 2 * (self._heap_len + n))
-            self._heap_mem = self._heap
-        # Many new timers at once: append them all and re-heapify in O(n)
-        # rather than sifting each in.  (deadline, seq) is a total order, so
-        # timers pop in the same order either way.
-        bulk = n > 64 and n > self._heap_len
-        for i in range(n):
-            if _timer_called(self._next[i].timer):
-                self.timers_canceled -= 1
-                if dropped is None:
-                    dropped = []
-                dropped.append(<object>self._next[i].timer)
-                Py_DECREF(<object>self._next[i].timer)
-                continue
-            # Timers added in deadline order (every sleep(0) and spawn, on a
-            # monotonic clock) keep the heap a sorted array: no sifting.
-            if (self._heap_sorted and self._heap_len
-                    and _seq_less(&self._next[i], &self._heap[self._heap_len - 1])):
-                self._heap_sorted = False
-            self._heap[self._heap_len] = self._next[i]
-            if not bulk and not self._heap_sorted:
-                _sift_down(self._heap, 0, self._heap_len)
-            self._heap_len += 1
-        self._next_len = 0
-        if bulk and not self._heap_sorted:
-            _heapify(self._heap, self._heap_len)
-        return 0
+        return _hub_prepare_timers(self)
 
     cdef void _pop_first(self) noexcept:
-        """Drop the heap's first entry (the caller took over its reference)."""
-        self._heap_len -= 1
-        if self._heap_sorted:
-            # A sorted array minus its head is still sorted, hence a heap:
-            # the heap starts one entry further into its memory.
-            self._heap += 1
-            self._heap_cap -= 1
-        elif self._heap_len:
-            self._heap[0] = self._heap[self._heap_len]
-            _sift_up(self._heap, self._heap_len, 0)
-        if self._heap_len == 0:
-            self._heap_sorted = True
-            self._rebase_heap()
+        _hub_pop_first(self)
 
     cdef void _rebase_heap(self) noexcept:
-        """Move the heap back to the start of its memory."""
-        cdef Py_ssize_t skipped = self._heap - self._heap_mem
-        if skipped:
-            memmove(self._heap_mem, self._heap, <size_t>self._heap_len * sizeof(TimerEntry))
-            self._heap = self._heap_mem
-            self._heap_cap += skipped
+        _hub_rebase_heap(self)
 
     def prepare_timers(self):
         self._prepare_timers()
 
     cdef int _fire_timers(self, double when) except -1:
-        cdef PyObject *ptr
-        while self._heap_len:
-            if when < self._heap[0].deadline:
-                break
-            ptr = self._heap[0].timer
-            self._pop_first()
-            timer = <object>ptr  # takes a new reference ...
-            Py_DECREF(timer)     # ... and gives back the heap's
-            if isinstance(timer, Timer):
-                if (<Timer>timer).called:
-                    self.timers_canceled -= 1
-                    continue
-            elif timer.called:
-                self.timers_canceled -= 1
-                continue
-            try:
-                if isinstance(timer, Timer) and _switch_target_of(<Timer>timer) != NULL:
-                    (<Timer>timer)._fire()  # a plain g.switch
-                else:
-                    self._fire_callback_timer(timer)
-            except BaseException as e:
-                if isinstance(e, self.SYSTEM_EXCEPTIONS):
-                    raise
-                self.squelch_timer_exception(timer, sys.exc_info())
-        return 0
+        return _hub_fire_timers(self, when)
 
     cdef int _fire_callback_timer(self, object timer) except -1:
-        """Fire a timer whose callback is not a plain switch.
-
-        The callback runs in the loop's greenlet: if it switches to a
-        greenlet that blocks, the callback must go on before the next timer
-        fires, so no _handoff meanwhile.
-        """
-        cdef bint firing = self._firing
-        self._firing = False
-        try:
-            if isinstance(timer, Timer):
-                (<Timer>timer)._fire()
-            else:
-                timer()
-        finally:
-            self._firing = firing
-        return 0
+        return _hub_fire_callback_timer(self, timer)
 
     def fire_timers(self, when):
         self._fire_timers(when)
@@ -1340,21 +508,7 @@ cdef class BaseHub:
                 for i in range(self._next_len)]
 
     cdef int _clear_timers(self) except -1:
-        cdef Py_ssize_t i
-        cdef list dropped = []
-        for i in range(self._heap_len):
-            _detach(self._heap[i].timer, self)
-            dropped.append(<object>self._heap[i].timer)
-            Py_DECREF(<object>self._heap[i].timer)
-        self._heap_len = 0
-        self._heap_sorted = True
-        self._rebase_heap()
-        for i in range(self._next_len):
-            _detach(self._next[i].timer, self)
-            dropped.append(<object>self._next[i].timer)
-            Py_DECREF(<object>self._next[i].timer)
-        self._next_len = 0
-        return 0
+        return _hub_clear_timers(self)
 
     def schedule_call_global(self, seconds, cb, *args, **kw):
         """Call ``cb(*args, **kw)`` after ``seconds``, whatever happens meanwhile."""
@@ -1364,27 +518,10 @@ cdef class BaseHub:
         return t
 
     cdef Timer _schedule_global(self, object seconds, object cb, tuple args):
-        cdef Timer t
-        if not callable(cb):
-            raise TypeError(f"timer callback must be callable, not {type(cb).__name__}")
-        t = Timer.__new__(Timer)
-        t.seconds = seconds
-        t._cb = cb
-        t._args = args
-        self._add_timer(t)
-        return t
+        return _hub_schedule_global(self, seconds, cb, args)
 
     cdef Timer _schedule_switch(self, object seconds, object g, tuple args):
-        cdef Timer t
-        if not own_method(g, "switch", _GREENLET_SWITCH, &_timer_switch_memo):  # else call whatever g.switch is
-            return self._schedule_global(seconds, g.switch, args)
-        t = Timer.__new__(Timer)
-        t.seconds = seconds
-        t._cb = g
-        t._args = args
-        t._switch_to = True
-        self._add_timer(t)
-        return t
+        return _hub_schedule_switch(self, seconds, g, args)
 
     def schedule_call_local(self, seconds, cb, *args, **kw):
         """Like ``schedule_call_global`` but skipped if the calling greenthread died."""
@@ -1421,12 +558,7 @@ cdef class BaseHub:
         return self._overridden("add") or self._overridden("remove") or self._overridden("switch")
 
     cdef int _loop_wait(self, double seconds) except -1:
-        # A Python subclass or an instance attribute may override wait();
-        # honour it as the pure loop (which calls self.wait) would.
-        if self._py_wait or self._overridden("wait"):
-            self.wait(seconds)
-            return 0
-        return self._wait(seconds)
+        return _hub_loop_wait(self, seconds)
 
     def run(self, *a, **kw):
         """The MAINLOOP: fire timers, poll, dispatch, until ``abort()``."""
@@ -1471,12 +603,7 @@ cdef class BaseHub:
 
     def abort(self, wait=False):
         """Stop the loop after its current pass; with ``wait``, switch to it until then."""
-        if self.running:
-            self.stopping = True
-        if wait:
-            assert self._greenlet is not getcurrent(), "Can't abort with wait from inside the hub's greenlet."
-            self.schedule_call_global(0, _noop)  # so the loop does not sleep
-            self.switch()
+        return _hub_abort(self, wait)
 
     # -- threads, fork, lifetime (the pure hub's twins) --------------------------
 
@@ -1498,15 +625,7 @@ cdef class BaseHub:
             waker.wake()
 
     def _start_waker(self):
-        if self.destroyed:
-            raise HubDestroyed("a destroyed hub cannot run")
-        waker = Waker()
-        try:
-            self._waker_listener = self.add(READ, waker.fileno(), self._on_wake, ignore_throw, None)
-        except BaseException:
-            waker.close()
-            raise
-        self._waker = waker
+        return _hub_start_waker(self)
 
     def _on_wake(self, fileno):
         if self._waker is not None:
@@ -1514,12 +633,7 @@ cdef class BaseHub:
         run_calls(self._calls, self)
 
     def _drop_waker(self):
-        waker, listener = self._waker, self._waker_listener
-        self._waker = self._waker_listener = None
-        if listener is not None:
-            self.remove(listener)
-        if waker is not None:
-            waker.close()
+        return _hub_drop_waker(self)
 
     def reinit(self):
         """Give the hub its own kernel state in a forked child.
@@ -1529,11 +643,7 @@ cdef class BaseHub:
         waker by a new one; nothing the parent shares is modified, so the
         parent is unaffected.  Greenthreads and timers carry on.
         """
-        if self.destroyed:
-            return
-        self._calls.clear()  # queued for the parent's copy of this hub
-        self._reinit_poller()
-        self._drop_waker()  # the loop's next pass starts a new one
+        return _hub_reinit(self)
 
     def _reinit_poller(self):
         """Replace shared kernel poller state after fork (backends with any override)."""
@@ -1546,13 +656,7 @@ cdef class BaseHub:
         next pass.  Called automatically when the hub's thread ends and by
         ``use_hub()``.
         """
-        if self.destroyed:
-            return
-        self._drop_waker()
-        self.destroyed = True
-        self._calls.clear()
-        if self.running:
-            self.stopping = True
+        return _hub_destroy(self)
 
     # -- blocking detection (SIGALRM, main thread only) ------------------------
 
@@ -1576,80 +680,4 @@ def _noop():
     pass
 
 
-# ---------------------------------------------------------------------------
-# Garbage collection through the C timer queues
-# ---------------------------------------------------------------------------
-# Cython's generated tp_traverse/tp_clear only see the hub's object fields.
-# The timer queues are C arrays of owned references, and Timers are not
-# tracked by the collector (no_gc), so a pending timer whose callback leads
-# back to its hub (hub.abort, a method of an object owning the hub, ...)
-# formed a cycle the collector could not see: the hub and its poller fd
-# were never freed.  These wrappers extend the generated slots to the
-# queues: the hub reports, as its own, the references of each timer only it
-# holds (refcount 1: the timer lives exactly as long as its queue entry); a
-# timer held elsewhere too is reported as itself, which is exact for
-# tracked (foreign) timers and merely conservative for ours.
-
-cdef extern from "Python.h":
-    ctypedef int (*gc_visitproc "visitproc")(PyObject *, void *)
-    ctypedef int (*gc_traverseproc "traverseproc")(PyObject *, gc_visitproc, void *)
-    ctypedef int (*gc_inquiry "inquiry")(PyObject *)
-    ctypedef struct GCSlots "PyTypeObject":
-        gc_traverseproc tp_traverse
-        gc_inquiry tp_clear
-    Py_ssize_t Py_REFCNT(PyObject *o)
-    bint PyObject_TypeCheck(PyObject *o, PyTypeObject *t)
-    void PyErr_WriteUnraisable(PyObject *o)
-
-cdef gc_traverseproc _generated_traverse
-cdef gc_inquiry _generated_clear
-
-
-cdef int _visit_timer(PyObject *timer, gc_visitproc visit, void *arg) noexcept:
-    cdef int r
-    cdef Timer t
-    if Py_REFCNT(timer) != 1 or not PyObject_TypeCheck(timer, <PyTypeObject *>Timer):
-        return visit(timer, arg)
-    t = <Timer><object>timer
-    r = visit(<PyObject *>t._cb, arg)
-    if r == 0:
-        r = visit(<PyObject *>t._args, arg)
-    if r == 0:
-        r = visit(<PyObject *>t._kw, arg)
-    if r == 0 and PyObject_TypeCheck(timer, <PyTypeObject *>LocalTimer):
-        r = visit(<PyObject *>(<LocalTimer>t).greenlet, arg)
-    return r
-
-
-cdef int _hub_traverse(PyObject *o, gc_visitproc visit, void *arg) noexcept:
-    cdef BaseHub hub = <BaseHub><object>o
-    cdef Py_ssize_t i
-    cdef int r = _generated_traverse(o, visit, arg)
-    if r:
-        return r
-    for i in range(hub._heap_len):
-        r = _visit_timer(hub._heap[i].timer, visit, arg)
-        if r:
-            return r
-    for i in range(hub._next_len):
-        r = _visit_timer(hub._next[i].timer, visit, arg)
-        if r:
-            return r
-    return 0
-
-
-cdef int _hub_clear(PyObject *o) noexcept:
-    cdef BaseHub hub = <BaseHub><object>o
-    try:
-        hub._clear_timers()
-    except BaseException:
-        PyErr_WriteUnraisable(o)
-    return _generated_clear(o)
-
-
-cdef GCSlots *_hub_slots = <GCSlots *><PyObject *>BaseHub
-_generated_traverse = _hub_slots.tp_traverse
-_generated_clear = _hub_slots.tp_clear
-# Backends' types copy or call these slots when they are created, after this.
-_hub_slots.tp_traverse = _hub_traverse
-_hub_slots.tp_clear = _hub_clear
+include "_core_gc.pxi"

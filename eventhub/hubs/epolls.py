@@ -145,7 +145,7 @@ class PureHub(BaseHub):
         self.poll.close()
 
 
-_compiled: Any = load_compiled("_epoll")
+_compiled: Any = load_compiled("_epolls")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
 Hub: Any = CompiledHub if CompiledHub is not None else PureHub
 #: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".

@@ -2,7 +2,7 @@
 
 Never chosen by default; select it with ``use_hub("pyevent")`` or
 ``EVENTHUB_HUB=pyevent``.  There is only a compiled variant (libevent is a C
-library): ``PureHub`` is None, and without the ``_libevent`` extension (built
+library): ``PureHub`` is None, and without the ``_pyevent`` extension (built
 when libevent 2.1's runtime library, ``libevent_core-2.1.so.7``, is present)
 the hub is unavailable.
 """
@@ -18,7 +18,7 @@ from eventhub.hubs._variant import IMPORT_ERRORS, NO_EXTENSIONS, load_compiled, 
 LIBRARY = "libevent_core-2.1.so.7"
 INSTALL_HINT = "Debian/Ubuntu: apt-get install libevent-core-2.1-7"
 
-_compiled: Any = load_compiled("_libevent")
+_compiled: Any = load_compiled("_pyevent")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
 PureHub: Any = None
 Hub: Any = CompiledHub
@@ -43,13 +43,13 @@ def _library_loads() -> bool:
 def _why_unavailable() -> str:
     if NO_EXTENSIONS:
         return "EVENTHUB_NO_EXTENSIONS is set and pyevent exists only compiled"
-    broken = IMPORT_ERRORS.get(f"{__package__}._libevent")
+    broken = IMPORT_ERRORS.get(f"{__package__}._pyevent")
     if broken is not None:
-        return f"the libevent extension (eventhub.hubs._libevent) is installed but does not import: {broken}"
+        return f"the libevent extension (eventhub.hubs._pyevent) is installed but does not import: {broken}"
     if not _library_loads():
         return f"libevent 2.1 was not found ({LIBRARY}); install it ({INSTALL_HINT}), then reinstall eventhub"
     return (
-        f"the libevent extension (eventhub.hubs._libevent) was not built; "
+        f"the libevent extension (eventhub.hubs._pyevent) was not built; "
         f"libevent 2.1 is present: reinstall eventhub with a C compiler and Cython ({INSTALL_HINT})"
     )
 

@@ -78,7 +78,7 @@ class PureHub(BaseHub):
         super().destroy()
 
 
-_compiled: Any = load_compiled("_select")
+_compiled: Any = load_compiled("_selects")
 CompiledHub: Any = _compiled.Hub if _compiled is not None else None
 Hub: Any = CompiledHub if CompiledHub is not None else PureHub
 #: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".

@@ -1,4 +1,4 @@
-"""Types of eventhub/hubs/_select.pyx: the compiled select backend."""
+"""Types of eventhub/hubs/_epolls.pyx: the compiled epoll backend."""
 
 from collections.abc import Callable
 
@@ -8,6 +8,6 @@ from eventhub.hubs._core import BaseHub
 
 @disjoint_base
 class Hub(BaseHub):
-    """The selects hub, compiled."""
+    """The epolls hub, compiled: level-triggered epoll."""
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None: ...

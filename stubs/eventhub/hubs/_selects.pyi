@@ -1,4 +1,4 @@
-"""Types of eventhub/hubs/_epoll.pyx: the compiled epoll backend."""
+"""Types of eventhub/hubs/_selects.pyx: the compiled select backend."""
 
 from collections.abc import Callable
 
@@ -8,6 +8,6 @@ from eventhub.hubs._core import BaseHub
 
 @disjoint_base
 class Hub(BaseHub):
-    """The epolls hub, compiled: level-triggered epoll."""
+    """The selects hub, compiled."""
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None: ...

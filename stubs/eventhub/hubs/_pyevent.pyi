@@ -1,4 +1,4 @@
-"""Types of eventhub/hubs/_libevent.pyx: the compiled pyevent backend (libevent 2.1)."""
+"""Types of eventhub/hubs/_pyevent.pyx: the compiled pyevent backend (libevent 2.1)."""
 
 from collections.abc import Callable
 
