@@ -15,6 +15,8 @@ class Hub(BaseHub):
     loop_factory: ClassVar[Callable[[], asyncio.AbstractEventLoop] | None]
     loop: asyncio.AbstractEventLoop
     owns_loop: bool
+    #: True in a forked child whose hub gave up the parent's running loop (uvloop).
+    forked_away: bool
     def __init__(self, clock: Callable[[], float] | None = None) -> None: ...
     @property
     def method(self) -> str: ...
