@@ -359,3 +359,24 @@ def test_importing_the_adapter_under_monkey_patching_starts_no_subprocess(no_ext
     """, EVENTHUB_NO_EXTENSIONS=no_extensions)
     assert out.endswith(" []"), out  # no subprocess started
     assert ("LibeventHub" in out) is (no_extensions == "1")
+
+
+@needs_eventlet
+@pytest.mark.parametrize("name", [*ADAPTER_NAMES, "AsyncioHub"])
+def test_a_green_subprocess_after_monkey_patching(name: str) -> None:
+    """eventlet's own patcher test, which the asyncio hub failed: monkey_patch()
+    deletes select.poll, and a hub that looked it up at run time broke."""
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", textwrap.dedent("""
+            import sys
+            import eventlet
+            eventlet.monkey_patch()
+            from eventlet.green import subprocess
+            subprocess.Popen([sys.executable, "-c", ""], stdin=subprocess.PIPE).wait()
+            print("pass")
+        """)],
+        env=dict(os.environ, EVENTLET_HUB=f"eventhub.eventlet:{name}",
+                 PYTHONPATH=os.pathsep.join(p for p in (str(EVENTHUB_HOME), os.environ.get("PYTHONPATH", "")) if p)),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "pass\n", "")

@@ -20,6 +20,11 @@ from greenlet import getcurrent
 
 from eventhub.hubs.errors import HubError
 
+# Bound at import: eventlet.monkey_patch() deletes ``poll`` from the select
+# module, and an eventlet application may patch after this module is loaded.
+_poll = select.poll
+_POLLIN, _POLLPRI, _POLLOUT = select.POLLIN, select.POLLPRI, select.POLLOUT
+
 
 def bind_loop(loop_factory: Callable[[], asyncio.AbstractEventLoop] | None) -> tuple[asyncio.AbstractEventLoop, Any]:
     """(loop, adopting greenlet or None): the running loop, else a new one."""
@@ -102,8 +107,8 @@ def queues_io_after_callbacks(loop: asyncio.AbstractEventLoop) -> bool:
 
 def still_ready(fileno: int, write: bool) -> bool:
     """Whether ``fileno`` is ready now (a zero-timeout poll of that one fd)."""
-    poller = select.poll()
-    poller.register(fileno, select.POLLOUT if write else select.POLLIN | select.POLLPRI)
+    poller = _poll()
+    poller.register(fileno, _POLLOUT if write else _POLLIN | _POLLPRI)
     return bool(poller.poll(0))
 
 
