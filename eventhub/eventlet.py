@@ -37,6 +37,7 @@ Importing ``eventhub`` never imports eventlet; importing this module does.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -49,6 +50,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError("eventhub.eventlet adapts eventhub's hubs to eventlet, which is not installed") from e
 
+from eventhub import hubs as _hubs
 from eventhub.hubs import get_default_hub
 
 
@@ -100,6 +102,22 @@ class EventletHubMixin:
 
     def notify_close(self, fileno: int) -> None:
         """Ignore an announced close, as eventlet's hubs do (see the module doc)."""
+
+
+def _reinit_after_fork() -> None:
+    """In a forked child: eventlet's hub of the forking thread, if it is one of
+    these classes, gets its own kernel state (its own epoll set, waker, ...).
+
+    eventhub does this for the hub ``eventhub.hubs`` knows of, but eventlet
+    keeps its hub in a thread-local of its own: without this, parent and
+    child would share one epoll instance and take each other's events.
+    """
+    hub = getattr(eventlet.hubs._threadlocal, "hub", None)
+    if isinstance(hub, EventletHubMixin) and hub is not _hubs._current_hub():
+        hub.reinit()  # type: ignore[attr-defined]
+
+
+os.register_at_fork(after_in_child=_reinit_after_fork)
 
 
 #: Backend modules by the name of the class that adapts them.

@@ -380,3 +380,34 @@ def test_a_green_subprocess_after_monkey_patching(name: str) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "pass\n", "")
+
+
+@needs_eventlet
+@pytest.mark.parametrize("name", [*ADAPTER_NAMES, "AsyncioHub"])
+def test_a_forked_child_gets_its_own_eventlet_hub_state(name: str) -> None:
+    """eventlet keeps its hub apart from eventhub.hubs, so the adapter reinits it after fork.
+
+    Without that, parent and child share one epoll set and steal each
+    other's events (eventlet's tests/isolated/hub_fork.py failed now and then).
+    """
+    import eventhub.eventlet as adapter
+
+    if getattr(adapter, name, None) is None:
+        pytest.skip(adapter.UNAVAILABLE[name])
+    out = run_python(f"""
+        import os
+        import eventlet, eventlet.hubs
+        import eventhub.eventlet as adapter
+        eventlet.hubs.use_hub(adapter.{name})
+        hub = eventlet.hubs.get_hub()
+        calls = []
+        original = type(hub).reinit
+        type(hub).reinit = lambda self: (calls.append(self), original(self))[1]
+        eventlet.sleep(0)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if calls == [hub] else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), len(calls))
+    """)
+    assert out == "0 0"  # the child's hub was reinitialised once; the parent's not at all
