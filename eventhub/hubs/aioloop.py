@@ -22,7 +22,7 @@ from eventhub.hubs.errors import HubError
 
 # Bound at import: eventlet.monkey_patch() deletes ``poll`` from the select
 # module, and an eventlet application may patch after this module is loaded.
-_poll = select.poll
+_poll: Callable[[], select.poll] = select.poll
 _POLLIN, _POLLPRI, _POLLOUT = select.POLLIN, select.POLLPRI, select.POLLOUT
 
 
