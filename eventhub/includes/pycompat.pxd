@@ -35,31 +35,31 @@ cdef extern from *:
     #  define eh_get_optional_attr(o, name, result) _PyObject_LookupAttr((o), (name), (result))
     #endif
 
-    /* 0 if o certainly has no instance attribute `name`, 1 if it has one or
-       that is not cheaply told (a managed or negative-offset dict): a 1
-       sends the caller down the general path.  Uses only tp_dictoffset, a
-       public field; greenlets and compiled hubs keep their dict there. */
-    static inline int eh_instance_has(PyObject *o, PyObject *name) {
+    /* o's instance dict when it holds anything, else NULL; *unknown is set
+       where that is not cheaply told (a managed or negative-offset dict).
+       Uses only tp_dictoffset, a public field; greenlets and compiled hubs
+       keep their dict there. */
+    static inline PyObject *eh_nonempty_instance_dict(PyObject *o, int *unknown) {
         Py_ssize_t offset = Py_TYPE(o)->tp_dictoffset;
         PyObject *dict;
-        if (offset == 0)
-            return 0;
-        if (offset < 0)
-            return 1;
+        *unknown = offset < 0;
+        if (offset <= 0)
+            return NULL;
         dict = *(PyObject **)((char *)o + offset);
+        return (dict != NULL && PyDict_GET_SIZE(dict) != 0) ? dict : NULL;
+    }
+    /* 0 if o certainly has no instance attribute `name`, 1 if it has one or
+       that is not cheaply told: a 1 sends the caller down the general path. */
+    static inline int eh_instance_has(PyObject *o, PyObject *name) {
+        int unknown;
+        PyObject *dict = eh_nonempty_instance_dict(o, &unknown);
         /* name is an interned literal: its hash is cached, so no error. */
-        return dict != NULL && PyDict_GET_SIZE(dict) != 0 && PyDict_GetItem(dict, name) != NULL;
+        return unknown || (dict != NULL && PyDict_GetItem(dict, name) != NULL);
     }
     /* 0 if o has no instance attributes at all (told in one look), else 1. */
     static inline int eh_instance_dict_used(PyObject *o) {
-        Py_ssize_t offset = Py_TYPE(o)->tp_dictoffset;
-        PyObject *dict;
-        if (offset == 0)
-            return 0;
-        if (offset < 0)
-            return 1;
-        dict = *(PyObject **)((char *)o + offset);
-        return dict != NULL && PyDict_GET_SIZE(dict) != 0;
+        int unknown;
+        return eh_nonempty_instance_dict(o, &unknown) != NULL || unknown;
     }
 
     /* The class memo: a yes/no about a class, remembered by one call site
