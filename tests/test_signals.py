@@ -73,7 +73,10 @@ def test_eintr_loses_no_timers_and_no_events(hub: Any, interrupting_signal: list
 
 
 SIGINT_CHILD = r"""
-import sys, time
+import signal, sys, time
+# A job started in the background by a non-interactive shell inherits
+# SIGINT ignored, and Python then leaves it so: restore Python's own handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import eventhub
 from eventhub import hubs
 import importlib
