@@ -50,9 +50,8 @@ def hub_params() -> list[Any]:
                 continue
             marks = [pytest.mark.compiled] if variant == "compiled" else []
             params.append(pytest.param((name, variant, hub_class), id=f"{name}-{variant}", marks=marks))
-            if name == "asyncio" and variant == "pure":
+            if name == "asyncio":
                 # uvloop is a test dependency: its absence is an error, not fewer tests.
-                # The compiled hub refuses uvloop for now (test_asyncio_hub.py).
                 spec = (name, variant, on_uvloop(hub_class))
                 params.append(pytest.param(spec, id=f"asyncio-uvloop-{variant}", marks=marks))
     return params

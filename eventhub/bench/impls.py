@@ -61,7 +61,7 @@ def _has_variant(backend: str, variant: str) -> bool:
 #: The default run: every eventhub hub in both variants, then the peers.
 DEFAULT: tuple[Implementation, ...] = (
     *(_eventhub(b, v) for b in BUILTIN_HUBS for v in VARIANTS if _has_variant(b, v)),
-    _eventhub("asyncio+uvloop", "pure"),  # the compiled hub refuses uvloop for now
+    *(_eventhub("asyncio+uvloop", v) for v in VARIANTS),
     Implementation("eventlet", "eventlet", env={"EVENTLET_HUB": "epolls"}),
     Implementation("eventlet-asyncio", "eventlet", env={"EVENTLET_HUB": "asyncio"}),
     Implementation("gevent", "gevent"),

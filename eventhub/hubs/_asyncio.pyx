@@ -3,7 +3,9 @@
 The twin of ``eventhub.hubs.asyncio.PureHub`` (read its docstrings for the
 design).  Each fd's FdState.mask holds the directions registered with the
 loop; a hub pass fires the core's C timer heap, with the core's greenlet
-hand-off between due timers.
+hand-off between due timers.  On a loop that dispatches in C (uvloop), fd
+and timer callbacks only note what is due and the next pass switches
+(PureHub's module docstring says why).
 """
 
 from libc.math cimport INFINITY
@@ -11,10 +13,10 @@ from libc.math cimport INFINITY
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 
 from eventhub.hubs.aioloop import (
-    bind_loop, closed_loop_error, drop_stale_registration, forget_fd, is_uvloop, loop_method,
+    bind_loop, closed_loop_error, dispatches_in_c, drop_stale_registration, forget_fd, loop_method,
     queues_io_after_callbacks, refresh_selector, still_ready, unwind,
 )
-from eventhub.hubs.errors import HubDestroyed, HubError
+from eventhub.hubs.errors import HubDestroyed
 from eventhub.hubs.poll import check_open
 from eventhub.hubs.waker import run_calls
 
@@ -35,6 +37,8 @@ cdef class Hub(BaseHub):
     cdef bint _in_pass
     cdef bint _recheck_io              # see PureHub.__init__
     cdef bint _io_after_callbacks
+    cdef bint _io_in_pass              # see PureHub.__init__
+    cdef list _ready_io                # fd * 2 + (1 if writable): noted by fd callbacks, for the next pass
     cdef object _waited  # inside wait(): the (fd, direction)s dispatched, else None
     # Bound methods made once: handed to the loop on every registration and pass.
     cdef object _pass_cb
@@ -45,13 +49,6 @@ cdef class Hub(BaseHub):
     def __init__(self, clock=None):
         BaseHub.__init__(self, clock)
         loop, adopter = bind_loop(self.loop_factory)
-        if is_uvloop(loop):
-            if adopter is None:
-                loop.close()
-            raise HubError(
-                "the compiled asyncio hub does not run on uvloop yet (with hundreds of waiting "
-                "greenthreads it crashes): use eventhub.hubs.asyncio.PureHub on uvloop"
-            )
         self.loop = loop
         self.owns_loop = adopter is None
         self._pass_handle = None
@@ -59,6 +56,8 @@ cdef class Hub(BaseHub):
         self._timer_deadline = INFINITY
         self._waited = None
         self._io_after_callbacks = queues_io_after_callbacks(loop)
+        self._io_in_pass = dispatches_in_c(loop)
+        self._ready_io = []
         self._pass_cb = self._pass
         self._timer_cb = self._on_timer
         self._readable_cb = self._on_readable
@@ -93,6 +92,8 @@ cdef class Hub(BaseHub):
             self._recheck_io = True
             self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
         try:
+            if self._ready_io:
+                self._fire_ready_io()
             if self._calls:
                 run_calls(self._calls, self)
             while self.closed:
@@ -130,7 +131,10 @@ cdef class Hub(BaseHub):
     def _on_timer(self):
         self._timer_handle = None
         self._timer_deadline = INFINITY
-        self._pass()
+        if self._io_in_pass:
+            self._soon()  # not from inside libuv's timer dispatch
+        else:
+            self._pass()
 
     cdef int _arm(self) except -1:
         cdef double when, delay
@@ -212,6 +216,10 @@ cdef class Hub(BaseHub):
     def _on_readable(self, int fd):
         if self._waited is not None and self._first_in_wait((fd, False)):
             return
+        if self._io_in_pass:
+            self._ready_io.append(fd * 2 + 0)
+            self._soon()
+            return
         if self._recheck_io and not still_ready(fd, False):
             return
         self._fire_read(fd)
@@ -219,9 +227,31 @@ cdef class Hub(BaseHub):
     def _on_writable(self, int fd):
         if self._waited is not None and self._first_in_wait((fd, True)):
             return
+        if self._io_in_pass:
+            self._ready_io.append(fd * 2 + 1)
+            self._soon()
+            return
         if self._recheck_io and not still_ready(fd, True):
             return
         self._fire_write(fd)
+
+    cdef int _fire_ready_io(self) except -1:
+        """Wake the waiters of the fd events noted since the last pass."""
+        cdef list ready = self._ready_io
+        cdef int fd
+        cdef bint write
+        self._ready_io = []
+        for event in ready:
+            fd = event >> 1
+            write = event & 1
+            # Greenthreads woken before this one may have drained it.
+            if not still_ready(fd, write):
+                continue
+            if write:
+                self._fire_write(fd)
+            else:
+                self._fire_read(fd)
+        return 0
 
     cdef bint _first_in_wait(self, tuple event) except -1:
         """In wait(): True if ``event`` was dispatched already (see PureHub)."""
@@ -244,6 +274,8 @@ cdef class Hub(BaseHub):
         finally:
             stop.cancel()
             self._waited = None
+        if self._ready_io:
+            self._fire_ready_io()
         return 0
 
     def run(self, *a, **kw):

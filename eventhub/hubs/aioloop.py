@@ -76,6 +76,17 @@ def is_uvloop(loop: asyncio.AbstractEventLoop) -> bool:
     return type(loop).__module__.startswith("uvloop")
 
 
+def dispatches_in_c(loop: asyncio.AbstractEventLoop) -> bool:
+    """True unless ``loop`` is one of asyncio's own loops (pure Python dispatch).
+
+    A loop written in C may hold pointers into its C stack while it calls
+    back (uvloop's libuv does): the asyncio hub must not switch greenlets
+    inside such callbacks (see ``eventhub.hubs.asyncio``).  An unknown
+    loop is assumed to be such a loop.
+    """
+    return not isinstance(loop, asyncio.BaseEventLoop)
+
+
 def loop_method(loop: asyncio.AbstractEventLoop) -> str:
     """The kernel mechanism a loop waits with: "epoll", "poll", "select", ... .
 

@@ -13,6 +13,17 @@ thread, the hub adopts that loop and the greenlet running it; otherwise it
 makes one with ``loop_factory`` (``asyncio.new_event_loop`` by default, so
 ``uvloop.install()`` applies) and runs it from its MAINLOOP greenlet.
 ``Hub`` is the compiled variant when built, else ``PureHub``.
+
+Where greenlets switch: only in callbacks the loop runs from its ready
+queue (``call_soon``), on a loop whose dispatch is written in C (uvloop).
+libuv's fd and timer dispatch keeps pointers into its own C stack frame
+(the array of epoll events, the queue of due timers) and writes through
+them when a handle stops; greenlets share one C stack, so a greenthread
+switched to from inside that dispatch may have its own frames where
+libuv's were, and libuv's writes corrupt them.  On such loops the fd and
+timer callbacks only note what is due, and the next pass switches.
+asyncio's own loops dispatch everything from the ready queue in Python,
+so there the callbacks switch at once.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from eventhub.hubs._variant import load_compiled, variant_of
 from eventhub.hubs.aioloop import (
     bind_loop,
     closed_loop_error,
+    dispatches_in_c,
     drop_stale_registration,
     forget_fd,
     loop_method,
@@ -70,6 +82,8 @@ class PureHub(BaseHub):
         # stale (greenthreads read meanwhile), so fd callbacks re-check it.
         self._recheck_io = False
         self._io_after_callbacks = queues_io_after_callbacks(loop)
+        self._io_in_pass = dispatches_in_c(loop)  # see the module docstring
+        self._ready_io: list[tuple[int, str]] = []  # noted by fd callbacks, for the next pass
         #: Set in a forked child whose loop is the parent's (see _forsake_loop).
         self.forked_away = False
         self._waited: set[tuple[int, str]] | None = None  # inside wait(): the fd events dispatched
@@ -103,6 +117,8 @@ class PureHub(BaseHub):
             self._recheck_io = True
             self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
         try:
+            if self._ready_io:
+                self._fire_ready_io()
             if self._calls:
                 run_calls(self._calls, self)
             while self.closed:
@@ -135,7 +151,10 @@ class PureHub(BaseHub):
     def _on_timer(self) -> None:
         self._timer_handle = None
         self._timer_deadline = math.inf
-        self._pass()
+        if self._io_in_pass:
+            self._soon()  # not from inside libuv's timer dispatch
+        else:
+            self._pass()
 
     def _arm(self) -> None:
         """After a pass: the next one soon, at the earliest deadline, or never."""
@@ -234,6 +253,10 @@ class PureHub(BaseHub):
     def _on_readable(self, fileno: int) -> None:
         if self._waited is not None and self._first_in_wait((fileno, READ)):
             return
+        if self._io_in_pass:
+            self._ready_io.append((fileno, READ))
+            self._soon()
+            return
         if self._recheck_io and not still_ready(fileno, False):
             return
         self._fire(self.listeners[READ].get(fileno), fileno)
@@ -241,9 +264,21 @@ class PureHub(BaseHub):
     def _on_writable(self, fileno: int) -> None:
         if self._waited is not None and self._first_in_wait((fileno, WRITE)):
             return
+        if self._io_in_pass:
+            self._ready_io.append((fileno, WRITE))
+            self._soon()
+            return
         if self._recheck_io and not still_ready(fileno, True):
             return
         self._fire(self.listeners[WRITE].get(fileno), fileno)
+
+    def _fire_ready_io(self) -> None:
+        """Wake the waiters of the fd events noted since the last pass."""
+        ready, self._ready_io = self._ready_io, []
+        for fileno, evtype in ready:
+            # Greenthreads woken before this one may have drained it.
+            if still_ready(fileno, evtype is WRITE):
+                self._fire(self.listeners[evtype].get(fileno), fileno)
 
     def _first_in_wait(self, event: tuple[int, str]) -> bool:
         """In wait(): True if ``event`` was dispatched already.
@@ -279,6 +314,8 @@ class PureHub(BaseHub):
         finally:
             stop.cancel()
             self._waited = None
+        if self._ready_io:
+            self._fire_ready_io()
 
     def run(self, *a: Any, **kw: Any) -> None:
         """The MAINLOOP: run the hub's own loop until ``abort()``."""
