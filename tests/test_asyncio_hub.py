@@ -51,7 +51,7 @@ def switches_inside_loop_dispatch(hub_class: Any) -> list[str]:
     inside: list[str] = []
     switched_inside: list[str] = []
 
-    class Watched(hub_class):  # type: ignore[misc,valid-type]
+    class Watched(hub_class):  # type: ignore[misc]
         def _on_readable(self, fd: int) -> None:
             inside.append("_on_readable")
             try:

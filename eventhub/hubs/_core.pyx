@@ -116,7 +116,7 @@ from eventhub.hubs.hub import COMPACT_MIN_TIMERS as _compact_min_timers
 from eventhub.hubs.hub import READ, WRITE, _alarm_handler, root_greenlet
 from eventhub.hubs.hub import as_delay as _as_delay_slow
 from eventhub.hubs.hub import as_fileno as _as_fileno_slow
-from eventhub.hubs.hub import closed_callback
+from eventhub.hubs.listener import closed_callback
 from eventhub.hubs.waker import Waker, ignore_throw, run_calls
 
 # The pure hub's threshold as a C integer: it is compared on every cancel.

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import greenlet
 
 from eventhub.hubs.errors import HubDestroyed, IOClosed
+from eventhub.hubs.listener import DebugListener, FdListener
 from eventhub.hubs.timer import LocalTimer, Timer
 from eventhub.hubs.waker import Waker, ignore_throw, run_calls
 
@@ -39,10 +40,6 @@ MAX_FD = 2**31 - 1
 
 #: Below this many queued timers, cancelled ones are never compacted.
 COMPACT_MIN_TIMERS = 1000
-
-
-def closed_callback(fileno: int) -> None:
-    """The callback of a defanged listener: its fd is gone, nothing to wake."""
 
 
 def as_fileno(fd: Any) -> int:
@@ -74,51 +71,6 @@ def as_delay(seconds: Any) -> float:
     if seconds != seconds or seconds in (math.inf, -math.inf):
         raise ValueError(f"a delay must be a finite number of seconds, not {seconds!r}")
     return seconds if seconds > 0 else 0
-
-
-class FdListener:
-    """One greenthread waiting for one direction of readiness on one fd."""
-
-    __slots__ = ("evtype", "fileno", "cb", "tb", "mark_as_closed", "spent", "greenlet")
-
-    def __init__(
-        self,
-        evtype: str,
-        fileno: int,
-        cb: Callable[[int], Any],
-        tb: Callable[[BaseException], Any],
-        mark_as_closed: Callable[[], Any] | None,
-    ) -> None:
-        self.evtype = evtype
-        self.fileno = fileno
-        self.cb = cb
-        self.tb = tb
-        self.mark_as_closed = mark_as_closed
-        self.spent = False
-        self.greenlet = greenlet.getcurrent()
-
-    def defang(self) -> None:
-        """Disarm the callback because the fd was closed or reused."""
-        self.cb = closed_callback
-        if self.mark_as_closed is not None:
-            self.mark_as_closed()
-        self.spent = True
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.evtype!r}, {self.fileno!r}, {self.cb!r}, {self.tb!r})"
-
-
-class DebugListener(FdListener):
-    """A listener that remembers where it was added (``set_debug_listeners``)."""
-
-    __slots__ = ("where_called",)
-
-    def __init__(self, *args: Any) -> None:
-        self.where_called = traceback.format_stack()
-        super().__init__(*args)
-
-    def __repr__(self) -> str:
-        return super().__repr__() + "\n" + "".join(self.where_called)
 
 
 def root_greenlet() -> greenlet.greenlet:
