@@ -90,12 +90,18 @@ def greenthread_future(gt: GreenThread[T]) -> asyncio.Future[T]:
     Cancelling the future kills ``gt``; ``gt`` killed (``GreenletExit``)
     cancels the future.  What ``await gt`` awaits.
     """
-    loop = hub_loop()
+    return _future_on(gt, hub_loop())
+
+
+def _future_on(gt: GreenThread[T], loop: asyncio.AbstractEventLoop) -> asyncio.Future[T]:
     future: asyncio.Future[T] = loop.create_future()
 
     def ended(g: GreenThread[T]) -> None:
         if future.done():
             return
+        # Only a cancellation needs ``cancelled``: drop it, or setting the
+        # outcome would schedule it as one more loop callback for nothing.
+        future.remove_done_callback(cancelled)
         try:
             result = g.wait()  # it has ended: returns or raises at once
         except GreenletExit:
@@ -116,14 +122,15 @@ def greenthread_future(gt: GreenThread[T]) -> asyncio.Future[T]:
 
 def await_greenthread(gt: GreenThread[T]) -> Generator[Any, None, T]:
     """``GreenThread.__await__``: checks the running loop is the hub's, then awaits."""
-    loop = hub_loop()
     try:
-        running = asyncio.get_running_loop()
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
-    if running is not loop:
-        raise RuntimeError(
-            f"await on a greenthread needs the hub's loop ({loop!r}) running, not {running!r}: "
-            "create the asyncio hub from a coroutine on this loop, or run coroutines with eventhub.asyncio.await_"
-        )
-    return greenthread_future(gt).__await__()
+    loop = getattr(get_hub(), "loop", None)
+    if running is not None and loop is running:
+        return _future_on(gt, loop).__await__()
+    loop = hub_loop()  # raises first if this is no asyncio hub
+    raise RuntimeError(
+        f"await on a greenthread needs the hub's loop ({loop!r}) running, not {running!r}: "
+        "create the asyncio hub from a coroutine on this loop, or run coroutines with eventhub.asyncio.await_"
+    )

@@ -42,6 +42,7 @@ if _compiled is not None:
 
 
 _NOT_DONE: Any = object()  # a greenthread's outcome before it ends
+_await_greenthread: Any = None  # eventhub.asyncio.await_greenthread, once GreenThread.__await__ ran
 
 
 class GreenThread(greenlet.greenlet, Generic[T]):
@@ -119,9 +120,11 @@ class GreenThread(greenlet.greenlet, Generic[T]):
 
         Cancelling the awaiting task kills the greenthread (see ``eventhub.asyncio``).
         """
-        from eventhub.asyncio import await_greenthread  # the bridge sits above this layer
-
-        return await_greenthread(self)
+        global _await_greenthread
+        if _await_greenthread is None:  # imported on first use: the bridge sits above this layer
+            from eventhub.asyncio import await_greenthread as _await_greenthread
+        awaiting: Generator[Any, None, T] = _await_greenthread(self)
+        return awaiting
 
     def link(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(self, *args, **kwargs)`` when this greenthread ends (at once if it has)."""

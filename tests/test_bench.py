@@ -294,6 +294,23 @@ def test_the_timer_window_scales_with_the_timer_count() -> None:
     assert Sizes.for_scale(1.0) == full
 
 
+def test_the_asyncio_hub_targets_are_judged_against_eventlets_asyncio_hub_and_tasks() -> None:
+    def cell(impl: str, workload: str, rate: float) -> runner.Cell:
+        return runner.Cell(impl, workload, expected=100, counted=[100], seconds=[100 / rate])
+
+    cells = [
+        cell("asyncio-compiled", "pingpong", 33_000),
+        cell("eventlet-asyncio", "pingpong", 20_000),
+        cell("asyncio-compiled", "await", 130_000),
+        cell("asyncio", "await", 180_000),
+    ]
+    checks = {c["target"]: c for c in targets.check(targets.DEFAULT_TARGETS, cells)}
+    assert set(checks) == {"asyncio-compiled pingpong >= 3x eventlet-asyncio", "asyncio-compiled await >= 0.67x asyncio"}
+    assert checks["asyncio-compiled pingpong >= 3x eventlet-asyncio"]["met"] is False
+    assert checks["asyncio-compiled await >= 0.67x asyncio"]["ratio"] == pytest.approx(130 / 180)
+    assert checks["asyncio-compiled await >= 0.67x asyncio"]["met"] is True
+
+
 def test_targets_with_a_failed_or_skipped_side_are_not_judged() -> None:
     cells = [
         runner.Cell("epolls-compiled", "switch", runner.SKIPPED, "the compiled epolls hub does not import (...)"),

@@ -1,4 +1,4 @@
-"""The speed targets of issues 3 and 6, checked against one run's medians.
+"""The speed targets of issues 3, 6 and 20, checked against one run's medians.
 
 A target is a ratio measured side by side in the same run: ``subject``'s
 median on ``workload`` over ``reference``'s median on ``reference_workload``
@@ -31,6 +31,7 @@ class SpeedTarget:
 
 COMPILED = "epolls-compiled"
 PURE = "epolls-pure"
+ASYNCIO = "asyncio-compiled"
 
 #: Issue 3: the compiled epolls hub against the peers, and the pure fallback against eventlet.
 DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
@@ -47,6 +48,10 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
         SpeedTarget(w, PURE, "eventlet", 1.0)
         for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo")
     ),
+    # Issue 20: the asyncio hub against eventlet's, and awaiting a greenthread
+    # from a coroutine within 1.5x the time of awaiting an asyncio.Task.
+    *(SpeedTarget(w, ASYNCIO, "eventlet-asyncio", 3.0) for w in ("switch", "timers", "pingpong")),
+    SpeedTarget("await", ASYNCIO, "asyncio", 0.67),
 )
 
 #: Issue 6: eventlet's API on eventhub's adapter against eventlet's own epolls hub.

@@ -37,6 +37,7 @@ cdef class Hub(BaseHub):
     cdef bint _in_pass
     cdef bint _recheck_io              # see PureHub.__init__
     cdef bint _io_after_callbacks
+    cdef Py_ssize_t _nregistered       # fds registered with the loop (FdState.mask != 0)
     cdef bint _io_in_pass              # see PureHub.__init__
     cdef list _ready_io                # fd * 2 + (1 if writable): noted by fd callbacks, for the next pass
     cdef object _waited  # inside wait(): the (fd, direction)s dispatched, else None
@@ -88,7 +89,8 @@ cdef class Hub(BaseHub):
             self.loop.stop()
             return
         self._in_pass = True
-        if self._io_after_callbacks and not self._recheck_io:
+        if self._io_after_callbacks and not self._recheck_io and self._nregistered:
+            # (Nothing registered: no fd callback of this poll is queued.)
             self._recheck_io = True
             self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
         try:
@@ -197,6 +199,7 @@ cdef class Hub(BaseHub):
             loop.remove_writer(fd)
         # Python code ran above: index the table afresh (it may have moved).
         self._fdstate[fd].mask = want
+        self._nregistered += (want != 0) - (have != 0)
         if not want:
             drop_stale_registration(loop, fd)
         return 0
@@ -204,6 +207,8 @@ cdef class Hub(BaseHub):
     cdef int _forget(self, int fd) except -1:
         cdef int have = self._fdstate[fd].mask
         self._fdstate[fd].mask = 0
+        if have:
+            self._nregistered -= 1
         if self.forked_away:
             return 0
         try:

@@ -113,7 +113,8 @@ class PureHub(BaseHub):
             self.loop.stop()
             return
         self._in_pass = True
-        if self._io_after_callbacks and not self._recheck_io:
+        if self._io_after_callbacks and not self._recheck_io and self._registered:
+            # (Nothing registered: no fd callback of this poll is queued.)
             self._recheck_io = True
             self.loop.call_soon(self._io_fresh)  # runs before the next poll's handles
         try:
