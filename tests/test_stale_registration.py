@@ -71,3 +71,41 @@ def test_new_socket_on_a_reused_fd_number_frees_the_old_waiter(hub: Any) -> None
         c.close()
         d.close()
         b.close()
+
+
+def test_readable_with_nobody_waiting_after_a_wait_does_not_spin(hub: Any) -> None:
+    """A hub may keep an fd registered after its last waiter (epolls, asyncio):
+    once that fd fires with nobody waiting it must drop it, not poll in a loop."""
+    a, b = socket.socketpair()
+    try:
+        with pytest.raises(TimeoutError):
+            hubs.trampoline(a.fileno(), read=True, timeout=0.01, timeout_exc=TimeoutError)
+        b.send(b"x")  # readable from now on, and nobody reads it
+        started = time.process_time()
+        eventhub.sleep(0.3)
+        assert time.process_time() - started < 0.15
+        assert hub.get_readers() == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_fd_number_reused_behind_the_hub_between_two_waits_wakes_the_second(hub: Any) -> None:
+    """An fd waited on, closed without telling the hub, its number given to
+    a new pipe: a hub that kept the old registration must notice the new file."""
+    old_r, old_w = os.pipe()
+    new_r, new_w = os.pipe()
+    number = old_r
+    try:
+        os.write(old_w, b"x")
+        hubs.trampoline(number, read=True, timeout=5)
+        assert os.read(number, 1) == b"x"
+        os.close(old_w)
+        os.dup2(new_r, number)  # closes the old pipe's read end: that file is gone
+        os.close(new_r)
+        eventhub.spawn_after(0.02, os.write, new_w, b"y")
+        hubs.trampoline(number, read=True, timeout=5, timeout_exc=TimeoutError)  # no TimeoutError
+        assert os.read(number, 1) == b"y"
+    finally:
+        os.close(number)
+        os.close(new_w)

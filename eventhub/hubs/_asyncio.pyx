@@ -9,16 +9,20 @@ and timer callbacks only note what is due and the next pass switches
 """
 
 from libc.math cimport INFINITY
+from posix.stat cimport fstat, struct_stat
 
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 
 from eventhub.hubs.aioloop import (
-    bind_loop, closed_loop_error, dispatches_in_c, drop_stale_registration, forget_fd, loop_method,
+    bind_loop, closed_loop_error, dispatches_in_c, drop_stale_registration, file_identity, forget_fd, loop_method,
     queues_io_after_callbacks, refresh_selector, still_ready, unwind,
 )
 from eventhub.hubs.errors import HubDestroyed
-from eventhub.hubs.poll import check_open
 from eventhub.hubs.waker import run_calls
+
+
+cdef enum:
+    PARKED = 1  # FdState.state: registered with the loop, no listener (see PureHub)
 
 
 cdef class Hub(BaseHub):
@@ -38,6 +42,7 @@ cdef class Hub(BaseHub):
     cdef bint _recheck_io              # see PureHub.__init__
     cdef bint _io_after_callbacks
     cdef Py_ssize_t _nregistered       # fds registered with the loop (FdState.mask != 0)
+    cdef dict _files                   # fd -> file_identity() when registered
     cdef bint _io_in_pass              # see PureHub.__init__
     cdef list _ready_io                # fd * 2 + (1 if writable): noted by fd callbacks, for the next pass
     cdef object _waited  # inside wait(): the (fd, direction)s dispatched, else None
@@ -59,6 +64,7 @@ cdef class Hub(BaseHub):
         self._io_after_callbacks = queues_io_after_callbacks(loop)
         self._io_in_pass = dispatches_in_c(loop)
         self._ready_io = []
+        self._files = {}
         self._pass_cb = self._pass
         self._timer_cb = self._on_timer
         self._readable_cb = self._on_readable
@@ -175,40 +181,80 @@ cdef class Hub(BaseHub):
     cdef int _update_interest(self, int fd) except -1:
         cdef int want = self._interest(fd)
         cdef int have = self._fdstate[fd].mask
-        cdef bint added_reader = False
+        cdef int target
         if self.forked_away:
             return 0
-        if want == have:
-            return 0
+        if want and self._fdstate[fd].state == PARKED:
+            self._fdstate[fd].state = 0
+            if not self._same_file(fd):  # closed behind the hub's back (and the number maybe reused)
+                self._drop(fd)
+                have = 0
+        # See PureHub._update_interest: a read registration stays parked.
+        target = want or have & EV_READ
+        if target != have:
+            self._register(fd, have, target)
+        if target and not want:
+            self._fdstate[fd].state = PARKED
+        return 0
+
+    cdef int _register(self, int fd, int have, int target) except -1:
+        """Change fd's loop registration from ``have`` to ``target``."""
+        cdef bint added_reader = False
         if not have:
-            check_open(fd)  # loops differ on a closed fd: refuse it the same way on all
+            # Raises for a closed fd: loops differ on one, refuse it the same way on all.
+            self._files[fd] = file_identity(fd)
         loop = self.loop
-        if want & EV_READ and not have & EV_READ:
+        if target & EV_READ and not have & EV_READ:
             loop.add_reader(fd, self._readable_cb, fd)
             added_reader = True
-        elif have & EV_READ and not want & EV_READ:
+        elif have & EV_READ and not target & EV_READ:
             loop.remove_reader(fd)
-        if want & EV_WRITE and not have & EV_WRITE:
+        if target & EV_WRITE and not have & EV_WRITE:
             try:
                 loop.add_writer(fd, self._writable_cb, fd)
             except BaseException:
                 if added_reader:
                     loop.remove_reader(fd)  # roll back: add() leaves nothing behind
                 raise
-        elif have & EV_WRITE and not want & EV_WRITE:
+        elif have & EV_WRITE and not target & EV_WRITE:
             loop.remove_writer(fd)
         # Python code ran above: index the table afresh (it may have moved).
-        self._fdstate[fd].mask = want
-        self._nregistered += (want != 0) - (have != 0)
-        if not want:
+        self._fdstate[fd].mask = target
+        self._nregistered += (target != 0) - (have != 0)
+        if not target:
+            del self._files[fd]
             drop_stale_registration(loop, fd)
         return 0
+
+    cdef bint _same_file(self, int fd) except -1:
+        """Whether the file open on fd is the one its registration was made for."""
+        cdef struct_stat st
+        if fstat(fd, &st) != 0:
+            return False  # closed
+        return (st.st_dev, st.st_ino) == self._files.get(fd)
+
+    cdef int _drop(self, int fd) except -1:
+        """Unregister a parked fd from the loop (it fired, or its file changed)."""
+        cdef int have = self._fdstate[fd].mask
+        self._fdstate[fd].mask = 0
+        self._fdstate[fd].state = 0
+        if have:
+            self._nregistered -= 1
+        self._files.pop(fd, None)
+        forget_fd(self.loop, fd, have & EV_READ, have & EV_WRITE)
+        drop_stale_registration(self.loop, fd)
+        return 0
+
+    cdef bint _parked(self, int fd) noexcept:
+        return 0 <= fd < self._nslots and self._fdstate[fd].state == PARKED
 
     cdef int _forget(self, int fd) except -1:
         cdef int have = self._fdstate[fd].mask
         self._fdstate[fd].mask = 0
+        self._fdstate[fd].state = 0
         if have:
             self._nregistered -= 1
+        self._files.pop(fd, None)
         if self.forked_away:
             return 0
         try:
@@ -219,6 +265,9 @@ cdef class Hub(BaseHub):
         return 0
 
     def _on_readable(self, int fd):
+        if self._parked(fd):
+            self._drop(fd)  # nobody waits on it: the loop stops reporting it
+            return
         if self._waited is not None and self._first_in_wait((fd, False)):
             return
         if self._io_in_pass:
@@ -230,6 +279,9 @@ cdef class Hub(BaseHub):
         self._fire_read(fd)
 
     def _on_writable(self, int fd):
+        if self._parked(fd):
+            self._drop(fd)  # nobody waits on it: the loop stops reporting it
+            return
         if self._waited is not None and self._first_in_wait((fd, True)):
             return
         if self._io_in_pass:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import select
 import sys
 from typing import Any, Callable
@@ -121,6 +122,16 @@ def still_ready(fileno: int, write: bool) -> bool:
     poller = _poll()
     poller.register(fileno, _POLLOUT if write else _POLLIN | _POLLPRI)
     return bool(poller.poll(0))
+
+
+def file_identity(fileno: int) -> tuple[int, int]:
+    """(device, inode) of the file open on ``fileno``; ``OSError(EBADF)`` if none is.
+
+    Tells the file a registration was made for from another file that got
+    the same fd number after a close the hub was not told of.
+    """
+    st = os.fstat(fileno)
+    return st.st_dev, st.st_ino
 
 
 def forget_fd(loop: asyncio.AbstractEventLoop, fileno: int, reading: bool, writing: bool) -> None:

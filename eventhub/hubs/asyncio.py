@@ -14,6 +14,12 @@ makes one with ``loop_factory`` (``asyncio.new_event_loop`` by default, so
 ``uvloop.install()`` applies) and runs it from its MAINLOOP greenlet.
 ``Hub`` is the compiled variant when built, else ``PureHub``.
 
+An fd's loop registration outlives its last listener (it is *parked*: no
+loop call, as the epolls hub keeps its epoll registration): the next wait
+on it only checks, with one ``fstat``, that the same file is still open on
+that number; a parked fd that fires with nobody waiting is dropped then.
+That saves an ``add_reader``/``remove_reader`` pair per wait.
+
 Where greenlets switch: only in callbacks the loop runs from its ready
 queue (``call_soon``), on a loop whose dispatch is written in C (uvloop).
 libuv's fd and timer dispatch keeps pointers into its own C stack frame
@@ -38,6 +44,7 @@ from eventhub.hubs.aioloop import (
     closed_loop_error,
     dispatches_in_c,
     drop_stale_registration,
+    file_identity,
     forget_fd,
     loop_method,
     queues_io_after_callbacks,
@@ -47,7 +54,6 @@ from eventhub.hubs.aioloop import (
 )
 from eventhub.hubs.errors import HubDestroyed
 from eventhub.hubs.hub import READ, WRITE, BaseHub
-from eventhub.hubs.poll import check_open
 from eventhub.hubs.waker import run_calls
 
 _READING = 1
@@ -74,6 +80,8 @@ class PureHub(BaseHub):
         #: True when the hub made the loop (and runs and closes it).
         self.owns_loop = adopter is None
         self._registered: dict[int, int] = {}  # fd -> _READING|_WRITING the loop holds
+        self._files: dict[int, tuple[int, int]] = {}  # fd -> file_identity() when registered
+        self._parked: set[int] = set()  # registered fds without listeners
         self._pass_handle: Any = None  # the loop callback of the next pass, if any
         self._timer_handle: Any = None  # the loop timer armed for ...
         self._timer_deadline = math.inf  # ... this deadline
@@ -217,32 +225,61 @@ class PureHub(BaseHub):
             return
         have = self._registered.get(fileno, 0)
         want = (_READING if fileno in self.listeners[READ] else 0) | (_WRITING if fileno in self.listeners[WRITE] else 0)
-        if want == have:
-            return
+        if want and fileno in self._parked:
+            self._parked.discard(fileno)
+            try:
+                same_file = file_identity(fileno) == self._files[fileno]
+            except OSError:
+                same_file = False
+            if not same_file:  # closed behind the hub's back (and the number maybe reused)
+                self._drop(fileno)
+                have = 0
+        # With no listener left the read registration stays (parked); a write
+        # one goes, as a socket is nearly always writable and it would fire at once.
+        target = want or have & _READING
+        if target != have:
+            self._register(fileno, have, target)
+        if target and not want:
+            self._parked.add(fileno)
+
+    def _register(self, fileno: int, have: int, target: int) -> None:
+        """Change ``fileno``'s loop registration from ``have`` to ``target``."""
         if not have:
-            check_open(fileno)  # loops differ on a closed fd: refuse it the same way on all
+            # Raises for a closed fd: loops differ on one, refuse it the same way on all.
+            self._files[fileno] = file_identity(fileno)
         loop = self.loop
-        if want & _READING and not have & _READING:
+        if target & _READING and not have & _READING:
             loop.add_reader(fileno, self._on_readable, fileno)
-        elif have & _READING and not want & _READING:
+        elif have & _READING and not target & _READING:
             loop.remove_reader(fileno)
-        if want & _WRITING and not have & _WRITING:
+        if target & _WRITING and not have & _WRITING:
             try:
                 loop.add_writer(fileno, self._on_writable, fileno)
             except BaseException:
-                if want & _READING and not have & _READING:
+                if target & _READING and not have & _READING:
                     loop.remove_reader(fileno)  # roll back: add() leaves nothing behind
                 raise
-        elif have & _WRITING and not want & _WRITING:
+        elif have & _WRITING and not target & _WRITING:
             loop.remove_writer(fileno)
-        if want:
-            self._registered[fileno] = want
+        if target:
+            self._registered[fileno] = target
         else:
             del self._registered[fileno]
+            del self._files[fileno]
             drop_stale_registration(loop, fileno)
+
+    def _drop(self, fileno: int) -> None:
+        """Unregister a parked fd from the loop (it fired, or its file changed)."""
+        have = self._registered.pop(fileno, 0)
+        self._parked.discard(fileno)
+        self._files.pop(fileno, None)
+        forget_fd(self.loop, fileno, bool(have & _READING), bool(have & _WRITING))
+        drop_stale_registration(self.loop, fileno)
 
     def _forget(self, fileno: int) -> None:
         have = self._registered.pop(fileno, 0)
+        self._parked.discard(fileno)
+        self._files.pop(fileno, None)
         if self.forked_away:
             return
         try:
@@ -252,6 +289,9 @@ class PureHub(BaseHub):
                 self._soon()  # the next pass throws IOClosed into the waiters
 
     def _on_readable(self, fileno: int) -> None:
+        if fileno in self._parked:
+            self._drop(fileno)  # nobody waits on it: the loop stops reporting it
+            return
         if self._waited is not None and self._first_in_wait((fileno, READ)):
             return
         if self._io_in_pass:
@@ -263,6 +303,9 @@ class PureHub(BaseHub):
         self._fire(self.listeners[READ].get(fileno), fileno)
 
     def _on_writable(self, fileno: int) -> None:
+        if fileno in self._parked:
+            self._drop(fileno)  # nobody waits on it: the loop stops reporting it
+            return
         if self._waited is not None and self._first_in_wait((fileno, WRITE)):
             return
         if self._io_in_pass:
