@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -90,22 +90,39 @@ def test_readable_with_nobody_waiting_after_a_wait_does_not_spin(hub: Any) -> No
         b.close()
 
 
-def test_fd_number_reused_behind_the_hub_between_two_waits_wakes_the_second(hub: Any) -> None:
+def _pipe() -> tuple[int, Callable[[], object], Callable[[], object]]:
+    r, w = os.pipe()
+    return r, lambda: os.write(w, b"x"), lambda: os.close(w)
+
+
+def _eventfd() -> tuple[int, Callable[[], object], Callable[[], object]]:
+    fd = os.eventfd(0)  # eventfds share one inode: only their fd number tells them apart
+    other = os.dup(fd)
+    return fd, lambda: os.eventfd_write(other, 1), lambda: os.close(other)
+
+
+def _socket() -> tuple[int, Callable[[], object], Callable[[], object]]:
+    a, b = socket.socketpair()
+    return a.detach(), lambda: b.send(b"x"), b.close
+
+
+@pytest.mark.parametrize("make", [_pipe, _eventfd, _socket], ids=["pipe", "eventfd", "socket"])
+def test_fd_number_reused_behind_the_hub_between_two_waits_wakes_the_second(
+    hub: Any, make: Callable[[], tuple[int, Callable[[], object], Callable[[], object]]]
+) -> None:
     """An fd waited on, closed without telling the hub, its number given to
-    a new pipe: a hub that kept the old registration must notice the new file."""
-    old_r, old_w = os.pipe()
-    new_r, new_w = os.pipe()
-    number = old_r
+    a new file of the same kind: a hub that kept the old registration must
+    notice the new file."""
+    number, make_ready, close_other_end = make()
+    new_fd, make_new_ready, close_new_other_end = make()
     try:
-        os.write(old_w, b"x")
+        make_ready()
         hubs.trampoline(number, read=True, timeout=5)
-        assert os.read(number, 1) == b"x"
-        os.close(old_w)
-        os.dup2(new_r, number)  # closes the old pipe's read end: that file is gone
-        os.close(new_r)
-        eventhub.spawn_after(0.02, os.write, new_w, b"y")
+        close_other_end()
+        os.dup2(new_fd, number)  # closes the old file's last fd: that file is gone
+        os.close(new_fd)
+        eventhub.spawn_after(0.02, make_new_ready)
         hubs.trampoline(number, read=True, timeout=5, timeout_exc=TimeoutError)  # no TimeoutError
-        assert os.read(number, 1) == b"y"
     finally:
         os.close(number)
-        os.close(new_w)
+        close_new_other_end()

@@ -9,7 +9,7 @@ and timer callbacks only note what is due and the next pass switches
 """
 
 from libc.math cimport INFINITY
-from posix.stat cimport fstat, struct_stat
+from posix.stat cimport S_ISSOCK, fstat, struct_stat
 
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 
@@ -189,8 +189,8 @@ cdef class Hub(BaseHub):
             if not self._same_file(fd):  # closed behind the hub's back (and the number maybe reused)
                 self._drop(fd)
                 have = 0
-        # See PureHub._update_interest: a read registration stays parked.
-        target = want or have & EV_READ
+        # See PureHub._update_interest: a socket's read registration stays parked.
+        target = want or (have & EV_READ if self._files.get(fd) is not None else 0)
         if target != have:
             self._register(fd, have, target)
         if target and not want:
@@ -229,8 +229,8 @@ cdef class Hub(BaseHub):
     cdef bint _same_file(self, int fd) except -1:
         """Whether the file open on fd is the one its registration was made for."""
         cdef struct_stat st
-        if fstat(fd, &st) != 0:
-            return False  # closed
+        if fstat(fd, &st) != 0 or not S_ISSOCK(st.st_mode):
+            return False  # closed, or not the socket it was (see file_identity)
         return (st.st_dev, st.st_ino) == self._files.get(fd)
 
     cdef int _drop(self, int fd) except -1:

@@ -14,6 +14,7 @@ import asyncio
 import fcntl
 import os
 import select
+import stat
 import sys
 from typing import Any, Callable
 
@@ -124,14 +125,17 @@ def still_ready(fileno: int, write: bool) -> bool:
     return bool(poller.poll(0))
 
 
-def file_identity(fileno: int) -> tuple[int, int]:
-    """(device, inode) of the file open on ``fileno``; ``OSError(EBADF)`` if none is.
+def file_identity(fileno: int) -> tuple[int, int] | None:
+    """(device, inode) of the socket open on ``fileno``, None if it is no socket;
+    ``OSError(EBADF)`` if ``fileno`` is not open.
 
-    Tells the file a registration was made for from another file that got
-    the same fd number after a close the hub was not told of.
+    Tells the socket a registration was made for from another file that got
+    the same fd number after a close the hub was not told of.  Only a
+    socket's inode is its own: eventfds, timerfds and other anonymous
+    files share one inode, and a named FIFO has the same one on every open.
     """
     st = os.fstat(fileno)
-    return st.st_dev, st.st_ino
+    return (st.st_dev, st.st_ino) if stat.S_ISSOCK(st.st_mode) else None
 
 
 def forget_fd(loop: asyncio.AbstractEventLoop, fileno: int, reading: bool, writing: bool) -> None:

@@ -14,11 +14,12 @@ makes one with ``loop_factory`` (``asyncio.new_event_loop`` by default, so
 ``uvloop.install()`` applies) and runs it from its MAINLOOP greenlet.
 ``Hub`` is the compiled variant when built, else ``PureHub``.
 
-An fd's loop registration outlives its last listener (it is *parked*: no
-loop call, as the epolls hub keeps its epoll registration): the next wait
-on it only checks, with one ``fstat``, that the same file is still open on
-that number; a parked fd that fires with nobody waiting is dropped then.
-That saves an ``add_reader``/``remove_reader`` pair per wait.
+A socket's loop registration outlives its last listener (it is *parked*:
+no loop call, as the epolls hub keeps its epoll registration): the next
+wait on it only checks, with one ``fstat``, that the same socket is still
+open on that number; a parked fd that fires with nobody waiting is dropped
+then.  That saves an ``add_reader``/``remove_reader`` pair per wait.
+Other files are unregistered at once (``aioloop.file_identity`` says why).
 
 Where greenlets switch: only in callbacks the loop runs from its ready
 queue (``call_soon``), on a loop whose dispatch is written in C (uvloop).
@@ -80,7 +81,7 @@ class PureHub(BaseHub):
         #: True when the hub made the loop (and runs and closes it).
         self.owns_loop = adopter is None
         self._registered: dict[int, int] = {}  # fd -> _READING|_WRITING the loop holds
-        self._files: dict[int, tuple[int, int]] = {}  # fd -> file_identity() when registered
+        self._files: dict[int, tuple[int, int] | None] = {}  # fd -> file_identity() when registered
         self._parked: set[int] = set()  # registered fds without listeners
         self._pass_handle: Any = None  # the loop callback of the next pass, if any
         self._timer_handle: Any = None  # the loop timer armed for ...
@@ -234,9 +235,9 @@ class PureHub(BaseHub):
             if not same_file:  # closed behind the hub's back (and the number maybe reused)
                 self._drop(fileno)
                 have = 0
-        # With no listener left the read registration stays (parked); a write
-        # one goes, as a socket is nearly always writable and it would fire at once.
-        target = want or have & _READING
+        # With no listener left a socket's read registration stays (parked); a
+        # write one goes, as a socket is nearly always writable and would fire at once.
+        target = want or (have & _READING if self._files.get(fileno) is not None else 0)
         if target != have:
             self._register(fileno, have, target)
         if target and not want:
