@@ -13,6 +13,8 @@ from posix.stat cimport S_ISSOCK, fstat, struct_stat
 
 from eventhub.hubs._core cimport EV_READ, EV_WRITE, BaseHub, FdState
 
+import contextvars
+
 from eventhub.hubs.aioloop import (
     bind_loop, closed_loop_error, dispatches_in_c, drop_stale_registration, file_identity, forget_fd, loop_method,
     queues_io_after_callbacks, refresh_selector, still_ready, unwind,
@@ -36,6 +38,7 @@ cdef class Hub(BaseHub):
     cdef public bint owns_loop
     cdef public bint forked_away       # see PureHub._forsake_loop
     cdef object _pass_handle
+    cdef object _pass_context          # see PureHub.__init__
     cdef object _timer_handle
     cdef double _timer_deadline
     cdef bint _in_pass
@@ -58,6 +61,7 @@ cdef class Hub(BaseHub):
         self.loop = loop
         self.owns_loop = adopter is None
         self._pass_handle = None
+        self._pass_context = contextvars.Context()
         self._timer_handle = None
         self._timer_deadline = INFINITY
         self._waited = None
@@ -84,7 +88,7 @@ cdef class Hub(BaseHub):
         if self._pass_handle is None and self.running:
             if self.loop.is_closed():
                 raise closed_loop_error(self.loop)
-            self._pass_handle = self.loop.call_soon(self._pass_cb)
+            self._pass_handle = self.loop.call_soon(self._pass_cb, context=self._pass_context)
         return 0
 
     def _pass(self):

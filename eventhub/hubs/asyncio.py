@@ -36,6 +36,7 @@ so there the callbacks switch at once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 from typing import Any, Callable
 
@@ -84,6 +85,9 @@ class PureHub(BaseHub):
         self._files: dict[int, tuple[int, int] | None] = {}  # fd -> file_identity() when registered
         self._parked: set[int] = set()  # registered fds without listeners
         self._pass_handle: Any = None  # the loop callback of the next pass, if any
+        # Passes run in a context of their own (greenthreads have theirs), not
+        # in a copy of whatever context scheduled them: no copy per pass.
+        self._pass_context = contextvars.Context()
         self._timer_handle: Any = None  # the loop timer armed for ...
         self._timer_deadline = math.inf  # ... this deadline
         self._in_pass = False  # a pass is on the stack: it arms the loop timer when done
@@ -112,7 +116,7 @@ class PureHub(BaseHub):
         if self._pass_handle is None and self.running:
             if self.loop.is_closed():
                 raise closed_loop_error(self.loop)
-            self._pass_handle = self.loop.call_soon(self._pass)
+            self._pass_handle = self.loop.call_soon(self._pass, context=self._pass_context)
 
     def _pass(self) -> None:
         self._pass_handle = None
