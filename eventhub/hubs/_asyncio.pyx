@@ -283,9 +283,6 @@ cdef class Hub(BaseHub):
         self._fire_read(fd)
 
     def _on_writable(self, int fd):
-        if self._parked(fd):
-            self._drop(fd)  # nobody waits on it: the loop stops reporting it
-            return
         if self._waited is not None and self._first_in_wait((fd, True)):
             return
         if self._io_in_pass:

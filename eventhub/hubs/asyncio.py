@@ -308,9 +308,6 @@ class PureHub(BaseHub):
         self._fire(self.listeners[READ].get(fileno), fileno)
 
     def _on_writable(self, fileno: int) -> None:
-        if fileno in self._parked:
-            self._drop(fileno)  # nobody waits on it: the loop stops reporting it
-            return
         if self._waited is not None and self._first_in_wait((fileno, WRITE)):
             return
         if self._io_in_pass:
