@@ -8,7 +8,7 @@ import greenlet
 from typing_extensions import disjoint_base
 
 from eventhub.hubs.hub import COMPACT_MIN_TIMERS as COMPACT_MIN_TIMERS
-from eventhub.hubs.hub import closed_callback as closed_callback
+from eventhub.hubs.listener import closed_callback as closed_callback
 
 _ExcInfo: TypeAlias = (
     tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
