@@ -237,14 +237,19 @@ cdef class Hub(BaseHub):
             return False  # closed, or not the socket it was (see file_identity)
         return (st.st_dev, st.st_ino) == self._files.get(fd)
 
-    cdef int _drop(self, int fd) except -1:
-        """Unregister a parked fd from the loop (it fired, or its file changed)."""
+    cdef int _unrecord(self, int fd) except -1:
+        """Clear the hub's record of fd's registration; return the directions the loop holds."""
         cdef int have = self._fdstate[fd].mask
         self._fdstate[fd].mask = 0
         self._fdstate[fd].state = 0
         if have:
             self._nregistered -= 1
         self._files.pop(fd, None)
+        return have
+
+    cdef int _drop(self, int fd) except -1:
+        """Unregister a parked fd from the loop (it fired, or its file changed)."""
+        cdef int have = self._unrecord(fd)
         forget_fd(self.loop, fd, have & EV_READ, have & EV_WRITE)
         drop_stale_registration(self.loop, fd)
         return 0
@@ -253,12 +258,7 @@ cdef class Hub(BaseHub):
         return 0 <= fd < self._nslots and self._fdstate[fd].state == PARKED
 
     cdef int _forget(self, int fd) except -1:
-        cdef int have = self._fdstate[fd].mask
-        self._fdstate[fd].mask = 0
-        self._fdstate[fd].state = 0
-        if have:
-            self._nregistered -= 1
-        self._files.pop(fd, None)
+        cdef int have = self._unrecord(fd)
         if self.forked_away:
             return 0
         try:

@@ -273,18 +273,20 @@ class PureHub(BaseHub):
             del self._files[fileno]
             drop_stale_registration(loop, fileno)
 
-    def _drop(self, fileno: int) -> None:
-        """Unregister a parked fd from the loop (it fired, or its file changed)."""
-        have = self._registered.pop(fileno, 0)
+    def _unrecord(self, fileno: int) -> int:
+        """Clear the hub's record of ``fileno``'s registration; return the directions the loop holds."""
         self._parked.discard(fileno)
         self._files.pop(fileno, None)
+        return self._registered.pop(fileno, 0)
+
+    def _drop(self, fileno: int) -> None:
+        """Unregister a parked fd from the loop (it fired, or its file changed)."""
+        have = self._unrecord(fileno)
         forget_fd(self.loop, fileno, bool(have & _READING), bool(have & _WRITING))
         drop_stale_registration(self.loop, fileno)
 
     def _forget(self, fileno: int) -> None:
-        have = self._registered.pop(fileno, 0)
-        self._parked.discard(fileno)
-        self._files.pop(fileno, None)
+        have = self._unrecord(fileno)
         if self.forked_away:
             return
         try:
