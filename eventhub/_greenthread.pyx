@@ -4,8 +4,9 @@
 talks to the compiled hub in C (timer, park, cancel) instead of through
 three Python method calls.  ``spawn`` makes the same ``GreenThread`` as
 the reference, in C; ``greenthread.py`` hands over the class with
-``use_class()`` when it picks these twins, and takes ``run`` and ``wait``
-as the class's methods.
+``use_class()`` when it picks these twins, and takes ``run``, ``wait``,
+``link``, ``_finish`` and ``__await__`` as the class's methods.  The last
+is the twin of eventhub/asyncio.py's ``await gt`` path.
 """
 
 from cpython.object cimport PyObject
@@ -147,6 +148,32 @@ def _run_failed(self):
     return False
 
 
+def finish(self, result, exc):
+    """``GreenThread._finish``: record the outcome, wake waiters, call the links."""
+    self._outcome = (result, exc)
+    if self._exit_event is not None:
+        self._exit_event.send(result, exc)
+    links = self._links
+    self._links = None
+    if links is None:
+        return
+    for fn, args, kwargs in links:
+        try:
+            fn(self, *args, **kwargs)
+        except Exception:
+            current_hub().squelch_generic_exception(sys.exc_info())
+
+
+def link(self, fn, *args, **kwargs):
+    """``GreenThread.link``: call ``fn(self, *args, **kwargs)`` when it ends (at once if it has)."""
+    if self._outcome is not _NOT_DONE:
+        fn(self, *args, **kwargs)
+    elif self._links is None:
+        self._links = [(fn, args, kwargs)]
+    else:
+        self._links.append((fn, args, kwargs))
+
+
 def wait(self):
     """``GreenThread.wait``: block until it ends; return its result or raise its exception."""
     outcome = self._outcome
@@ -158,3 +185,65 @@ def wait(self):
     if exc is not None:
         raise exc
     return result
+
+
+# ``await gt`` in a coroutine: the compiled twin of eventhub/asyncio.py's
+# await_greenthread and _future_on (the reference), which greenthread.py
+# makes GreenThread.__await__ when built.
+
+cdef object _get_running_loop = None  # asyncio's, imported by the first await
+
+
+def await_greenthread(self):
+    """``GreenThread.__await__``: await the greenthread on the hub's running loop."""
+    global _get_running_loop
+    if _get_running_loop is None:
+        from asyncio import _get_running_loop
+    running = _get_running_loop()
+    loop = getattr(current_hub(), "loop", None)
+    if running is None or loop is not running:
+        from eventhub.asyncio import pure_await_greenthread
+        return pure_await_greenthread(self)  # raises the reference's error
+    return future_on(self, loop).__await__()
+
+
+def future_on(gt, loop):
+    """An asyncio future of ``loop`` that ends as ``gt`` does (see ``eventhub.asyncio``)."""
+    future = loop.create_future()
+    tie = _FutureTie(gt, future)
+    future.add_done_callback(tie)
+    gt.link(tie)
+    return future
+
+
+cdef class _FutureTie:
+    """What ties a greenthread and a future: called as the greenthread's link
+    when it ends (settle the future) and as the future's done callback (if
+    the future was cancelled, kill the greenthread).  One object for both, in
+    place of the reference's two closures."""
+
+    cdef object gt, future
+
+    def __cinit__(self, gt, future):
+        self.gt = gt
+        self.future = future
+
+    def __call__(self, ended):
+        future = self.future
+        if ended is future:  # the future is done first: cancelled, or settled by someone else
+            if future.cancelled() and not self.gt.dead:
+                self.gt.kill()
+            return
+        if future.done():
+            return
+        # Only a cancellation needs the done callback: drop it, or settling
+        # the future would schedule it as one more loop callback for nothing.
+        future.remove_done_callback(self)
+        try:
+            result = wait(ended)  # it has ended: returns or raises at once
+        except GreenletExit:
+            future.cancel()
+        except BaseException as e:
+            future.set_exception(e)
+        else:
+            future.set_result(result)

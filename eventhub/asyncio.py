@@ -26,6 +26,7 @@ from typing import Any, Awaitable, Generator, TypeVar
 from greenlet import GreenletExit, getcurrent
 
 from eventhub.greenthread import GreenThread, spawn
+from eventhub.greenthread import _compiled as _greenthread_compiled
 from eventhub.hubs import get_hub
 
 T = TypeVar("T")
@@ -121,7 +122,11 @@ def _future_on(gt: GreenThread[T], loop: asyncio.AbstractEventLoop) -> asyncio.F
 
 
 def await_greenthread(gt: GreenThread[T]) -> Generator[Any, None, T]:
-    """``GreenThread.__await__``: checks the running loop is the hub's, then awaits."""
+    """``GreenThread.__await__``: checks the running loop is the hub's, then awaits.
+
+    The reference: when built, ``GreenThread.__await__`` is its compiled twin
+    (eventhub/_greenthread.pyx), and ``_future_on`` is too.
+    """
     try:
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
@@ -134,3 +139,9 @@ def await_greenthread(gt: GreenThread[T]) -> Generator[Any, None, T]:
         f"await on a greenthread needs the hub's loop ({loop!r}) running, not {running!r}: "
         "create the asyncio hub from a coroutine on this loop, or run coroutines with eventhub.asyncio.await_"
     )
+
+
+pure_await_greenthread = await_greenthread
+pure_future_on = _future_on
+if _greenthread_compiled is not None:
+    _future_on = _greenthread_compiled.future_on  # noqa: F811

@@ -193,16 +193,23 @@ def spawn_after(seconds: float, fn: Callable[P, T], *args: P.args, **kwargs: P.k
     return g
 
 
-#: The reference ``spawn``, ``spawn_after``, ``GreenThread.run`` and ``.wait`` above;
+#: The reference ``spawn``, ``spawn_after`` and GreenThread's ``run``, ``wait``,
+#: ``__await__``, ``_finish`` and ``link`` above;
 #: the public ones are their compiled twins (eventhub/_greenthread.pyx) when
 #: built, making the same GreenThread objects.
 pure_spawn = spawn
 pure_spawn_after = spawn_after
 pure_run = GreenThread.run
 pure_wait = GreenThread.wait
+pure_await = GreenThread.__await__
+pure_finish = GreenThread._finish
+pure_link = GreenThread.link
 if _compiled is not None:
     _compiled.use_class(GreenThread, _NOT_DONE)
     GreenThread.run = staticmethod(_compiled.run)  # type: ignore[method-assign]
     GreenThread.wait = _compiled.wait  # type: ignore[method-assign]
+    GreenThread.__await__ = _compiled.await_greenthread  # type: ignore[method-assign]
+    GreenThread._finish = _compiled.finish  # type: ignore[method-assign]
+    GreenThread.link = _compiled.link  # type: ignore[method-assign]
     spawn = _compiled.spawn  # noqa: F811
     spawn_after = _compiled.spawn_after  # noqa: F811

@@ -5,9 +5,13 @@ its compiled variant (marked ``compiled``).  pyevent has no pure variant
 (libevent is a C library: its ``PureHub`` is None), so it contributes only
 ``pyevent-compiled``.  A backend not available on this system has no
 parameter; ``test_variants.py`` checks that the ones that should exist do.
-The asyncio hub runs on asyncio's own loop (``asyncio-*``) and, pure, on
-uvloop (``asyncio-uvloop-pure``, a subclass whose ``loop_factory`` makes
-uvloop loops).
+The asyncio hub runs on asyncio's own loop (``asyncio-*``) and on uvloop
+(``asyncio-uvloop-*``, a subclass whose ``loop_factory`` makes uvloop
+loops).
+
+``greenthread_variant`` does the same for greenthread.py's compiled twins
+(eventhub/_greenthread.pyx): a test that takes it runs once with them
+(when built) and once with the pure reference.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import greenlet
 import pytest
 
 import eventhub
+import eventhub.asyncio
 from eventhub import hubs
 
 #: Where the eventhub under test lives (site-packages in tox, the checkout in development).
@@ -81,6 +86,27 @@ def hub(hub_class: Any) -> Iterator[Any]:
         yield h
     finally:
         hubs.use_hub(hub_class)  # drop the test's hub with whatever it left behind
+
+
+GREENTHREAD_VARIANTS = [pytest.param("pure", id="greenthread-pure")]
+if eventhub.greenthread.spawn is not eventhub.greenthread.pure_spawn:
+    GREENTHREAD_VARIANTS.append(pytest.param("compiled", id="greenthread-compiled", marks=pytest.mark.compiled))
+
+
+@pytest.fixture(params=GREENTHREAD_VARIANTS)
+def greenthread_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Greenthreads' compiled spawn, methods and bridge (when built), or for "pure" the reference's."""
+    if request.param == "pure":
+        gt = eventhub.greenthread
+        for module in (gt, eventhub, eventhub.asyncio, request.module):
+            for name in ("spawn", "spawn_after"):
+                if hasattr(module, name):
+                    monkeypatch.setattr(module, name, getattr(gt, f"pure_{name}"))
+        monkeypatch.setattr(gt.GreenThread, "run", staticmethod(gt.pure_run))
+        for method in ("wait", "link", "_finish", "__await__"):
+            monkeypatch.setattr(gt.GreenThread, method, getattr(gt, f"pure_{method.strip('_')}"))
+        monkeypatch.setattr(eventhub.asyncio, "_future_on", eventhub.asyncio.pure_future_on)
+    return str(request.param)
 
 
 @pytest.fixture

@@ -17,35 +17,25 @@ import greenlet
 import pytest
 
 import eventhub
+import eventhub.asyncio
 from eventhub import GreenletExit, GreenThread, Timeout, sleep, spawn, spawn_after
 from eventhub.hubs import trampoline
 
 # Generous bound for anything that should be "quick" on 2 noisy shared cores.
 SLOW = 5.0
 
-SPAWN_VARIANTS = [pytest.param("pure", id="spawn-pure")]
-if eventhub.greenthread.spawn is not eventhub.greenthread.pure_spawn:
-    SPAWN_VARIANTS.append(pytest.param("compiled", id="spawn-compiled", marks=pytest.mark.compiled))
+# Every test once with greenthread.py's compiled twins (when built) and once with the reference.
+pytestmark = pytest.mark.usefixtures("greenthread_variant")
 
 
-@pytest.fixture(autouse=True, params=SPAWN_VARIANTS)
-def spawn_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test once with the compiled spawn/spawn_after/run (when built) and once with the reference."""
-    if request.param == "pure":
-        gt = eventhub.greenthread
-        for module in (gt, eventhub, sys.modules[__name__]):
-            monkeypatch.setattr(module, "spawn", gt.pure_spawn)
-            monkeypatch.setattr(module, "spawn_after", gt.pure_spawn_after)
-        monkeypatch.setattr(GreenThread, "run", staticmethod(gt.pure_run))
-        monkeypatch.setattr(GreenThread, "wait", gt.pure_wait)
-    return str(request.param)
-
-
-def test_the_variant_under_test_is_in_use(spawn_variant: str, hub: Any) -> None:
-    compiled = spawn_variant == "compiled"
-    assert (spawn is eventhub.greenthread.pure_spawn) is not compiled
-    assert (GreenThread.run is eventhub.greenthread.pure_run) is not compiled
-    assert (GreenThread.wait is eventhub.greenthread.pure_wait) is not compiled
+def test_the_variant_under_test_is_in_use(greenthread_variant: str, hub: Any) -> None:
+    compiled = greenthread_variant == "compiled"
+    gt_module = eventhub.greenthread
+    assert (spawn is gt_module.pure_spawn) is not compiled
+    assert (GreenThread.run is gt_module.pure_run) is not compiled
+    for method in ("wait", "link", "_finish", "__await__"):
+        assert (getattr(GreenThread, method) is getattr(gt_module, f"pure_{method.strip('_')}")) is not compiled
+    assert (eventhub.asyncio._future_on is eventhub.asyncio.pure_future_on) is not compiled
     gt = spawn(int, "7")
     assert type(gt) is GreenThread and gt.wait() == 7
 

@@ -86,9 +86,12 @@ cdef class Hub(BaseHub):
 
     cdef int _soon(self) except -1:
         if self._pass_handle is None and self.running:
-            if self.loop.is_closed():
-                raise closed_loop_error(self.loop)
-            self._pass_handle = self.loop.call_soon(self._pass_cb, context=self._pass_context)
+            try:  # (not is_closed() first: one loop method call per pass less)
+                self._pass_handle = self.loop.call_soon(self._pass_cb, context=self._pass_context)
+            except RuntimeError:
+                if self.loop.is_closed():
+                    raise closed_loop_error(self.loop) from None
+                raise
         return 0
 
     def _pass(self):

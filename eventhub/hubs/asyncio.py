@@ -114,9 +114,12 @@ class PureHub(BaseHub):
     def _soon(self) -> None:
         """Make sure a pass runs on the loop's next iteration."""
         if self._pass_handle is None and self.running:
-            if self.loop.is_closed():
-                raise closed_loop_error(self.loop)
-            self._pass_handle = self.loop.call_soon(self._pass, context=self._pass_context)
+            try:  # (not is_closed() first: one loop method call per pass less)
+                self._pass_handle = self.loop.call_soon(self._pass, context=self._pass_context)
+            except RuntimeError:
+                if self.loop.is_closed():
+                    raise closed_loop_error(self.loop) from None
+                raise
 
     def _pass(self) -> None:
         self._pass_handle = None
