@@ -26,7 +26,7 @@ PACKAGE_ROOT = str(Path(eventhub.__file__).resolve().parent.parent)
 
 #: The WSGI application the tests serve; each path exercises one thing.
 APP = '''
-import json, os, sys, time
+import json, os, queue, sys, time
 import eventlet, eventlet.patcher
 import eventhub.hubs
 
@@ -47,6 +47,7 @@ def app(environ, start_response):
             "variant": eventhub.hubs.hub_variant(hub),
             "remote_port": environ["REMOTE_PORT"],
             "open_fds": len(os.listdir("/proc/self/fd")),
+            "lifo_queue": queue.LifoQueue.__module__ + "." + queue.LifoQueue.__qualname__,
         }).encode()
     elif path == "/sleep":  # a request that waits cooperatively
         eventlet.sleep(float(arg))

@@ -1,0 +1,128 @@
+"""eventhub.gunicorn.fair_queue: eventlet's green queues, serving waiters first come, first served.
+
+On every eventhub.eventlet hub class (eventlet's queues run on eventlet's
+hub API, which these are).
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import Any, Iterator
+
+import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import pytest
+from test_eventlet_adapter import adapter_params, run_python
+
+from eventhub.gunicorn.fair_queue import FairLifoQueue, FairPriorityQueue, FairQueue, WaitingLine
+
+FAIR_CLASSES = [FairQueue, FairLifoQueue, FairPriorityQueue]
+
+
+@pytest.fixture(params=adapter_params())
+def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
+    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    eventlet.hubs.use_hub(request.param)
+    hub = eventlet.hubs.get_hub()
+    try:
+        yield hub
+    finally:
+        eventlet.hubs.use_hub()
+        if not hub.running:
+            hub.destroy()
+
+
+def test_waiting_line_pops_the_oldest() -> None:
+    line = WaitingLine()
+    for waiter in "abcd":
+        line.add(waiter)
+    line.discard("b")
+    line.discard("x")  # absent: nothing happens, as with a set
+    assert len(line) == 3 and list(line) == ["a", "c", "d"]
+    assert [line.pop(), line.pop(), line.pop()] == ["a", "c", "d"]
+    assert not line
+    with pytest.raises(KeyError):
+        line.pop()
+
+
+@pytest.mark.parametrize("queue_class", FAIR_CLASSES)
+def test_waiters_get_items_in_the_order_they_came(hub: Any, queue_class: Any) -> None:
+    q = queue_class()
+    served: list[int] = []
+
+    def getter(i: int) -> None:
+        q.get()
+        served.append(i)
+
+    getters = [eventlet.spawn(getter, i) for i in range(20)]
+    eventlet.sleep(0)  # all 20 wait now, in spawn order
+    for item in range(20):
+        q.put(item)
+    for gt in getters:
+        gt.wait()
+    assert served == list(range(20))
+
+
+def test_a_later_get_waits_behind_earlier_waiters(hub: Any) -> None:
+    """eventlet's own queue lets a get() take an item that a waiter was to be handed."""
+    q = FairLifoQueue()
+    got: list[Any] = []
+
+    def first() -> None:
+        got.append(("first", q.get()))
+
+    waiting = eventlet.spawn(first)
+    eventlet.sleep(0)  # first waits
+
+    def late() -> None:
+        q.put("item")  # freed, as a pool's connection is returned...
+        try:
+            got.append(("late", q.get(timeout=0.05)))  # ...and asked for again at once
+        except queue.Empty:
+            got.append(("late", "timed out"))
+
+    eventlet.spawn(late).wait()
+    waiting.wait()
+    assert got == [("first", "item"), ("late", "timed out")]
+
+
+@pytest.mark.parametrize("queue_class", FAIR_CLASSES)
+def test_the_rest_of_the_queue_api_is_eventlets(hub: Any, queue_class: Any) -> None:
+    q = queue_class(1)
+    with pytest.raises(queue.Empty):
+        q.get_nowait()
+    with pytest.raises(queue.Empty):
+        q.get(timeout=0.01)
+    q.put(3)
+    with pytest.raises(queue.Full):
+        q.put_nowait(4)
+    putter = eventlet.spawn(q.put, 1)  # blocks: the queue holds its one item
+    eventlet.sleep(0)
+    assert q.putting() == 1
+    assert q.get() == 3
+    putter.wait()
+    assert q.get(block=False) == 1
+    assert q.getting() == 0 and q.empty()
+
+
+def test_a_timed_out_waiter_leaves_the_line(hub: Any) -> None:
+    q = FairQueue()
+    with pytest.raises(queue.Empty):
+        q.get(timeout=0.01)
+    assert q.getting() == 0
+    q.put("x")
+    assert q.get(timeout=0.01) == "x"  # nobody left waiting: taken at once
+
+
+def test_install_replaces_the_patched_classes_only() -> None:
+    out = run_python("""
+        import queue
+        from eventhub.gunicorn import fair_queue
+        print(fair_queue.install(), queue.LifoQueue.__module__)  # not patched: left alone
+        import eventlet
+        eventlet.monkey_patch()
+        print(fair_queue.install(), queue.Queue is fair_queue.FairQueue,
+              queue.LifoQueue is fair_queue.FairLifoQueue, queue.PriorityQueue is fair_queue.FairPriorityQueue)
+        print(fair_queue.install())  # again: already fair
+    """)
+    assert out.splitlines() == ["False queue", "True True True True", "True"]
