@@ -7,29 +7,16 @@ hub API, which these are).
 from __future__ import annotations
 
 import queue
-from typing import Any, Iterator
+from typing import Any
 
 import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
 import pytest
-from test_eventlet_adapter import adapter_params, run_python
+# hub: the fixture of eventlet-adapter hubs, one per eventhub.eventlet class.
+from test_eventlet_adapter import hub, run_python  # noqa: F401
 
 from eventhub.gunicorn.fair_queue import FairLifoQueue, FairPriorityQueue, FairQueue, WaitingLine
 
 FAIR_CLASSES = [FairQueue, FairLifoQueue, FairPriorityQueue]
-
-
-@pytest.fixture(params=adapter_params())
-def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-    eventlet.hubs.use_hub(request.param)
-    hub = eventlet.hubs.get_hub()
-    try:
-        yield hub
-    finally:
-        eventlet.hubs.use_hub()
-        if not hub.running:
-            hub.destroy()
 
 
 def test_waiting_line_pops_the_oldest() -> None:
