@@ -1,0 +1,7 @@
+"""``python -m eventhub.run COMMAND [ARGS...]``: the same as ``eventhub-run``."""
+
+import sys
+
+from eventhub.run.cli import main
+
+sys.exit(main())
