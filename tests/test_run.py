@@ -57,7 +57,8 @@ LAUNCHER_PARAMS = launcher_params()
 def launcher_env(variant: str | None = None, **extra: str) -> dict[str, str]:
     """The test's environment for a launch: this eventhub importable, ``variant`` forced (None: this process's)."""
     env = {k: v for k, v in os.environ.items() if k != "EVENTLET_HUB"}
-    env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT, *extra.pop("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)
+    theirs = extra.pop("PYTHONPATH", None)
+    env["PYTHONPATH"] = PACKAGE_ROOT if theirs is None else os.pathsep.join([PACKAGE_ROOT, theirs])
     if variant == "pure":
         env["EVENTHUB_NO_EXTENSIONS"] = "1"
     elif variant == "compiled":
@@ -279,6 +280,26 @@ def test_a_python_that_cannot_import_eventhub_says_so(tmp_path: Path) -> None:
     assert "cannot import eventhub (not this eventhub): eventlet runs on its own hubs" in result.stderr
 
 
+def test_the_program_keeps_its_python_path(tmp_path: Path) -> None:
+    """The bootstrap goes first; the program's PYTHONPATH follows, empty entries (the current directory) too."""
+    (tmp_path / "theirs.py").write_text("WHERE = 'theirs'\n")
+    result = launch(sys.executable, "-c", "import os, sys, theirs; print(os.environ['PYTHONPATH']); "
+                    "print(theirs.WHERE)", PYTHONPATH=f"{tmp_path}{os.pathsep}")
+    assert result.returncode == 0, result.stderr
+    path, where = result.stdout.splitlines()
+    assert path.split(os.pathsep) == [str(BOOTSTRAP_DIR), PACKAGE_ROOT, str(tmp_path), ""]
+    assert where == "theirs"
+
+
+def test_patching_after_eventlets_hub_exists_is_refused(tmp_path: Path) -> None:
+    """The bootstrap patches as eventlet's import ends; later, a hub may hold listeners: refuse, never drop it."""
+    code = ("import eventlet.hubs; eventlet.hubs.get_hub(); from eventhub.run import patch\n"
+            "try:\n    patch.apply(fair_queues=False, report_path=None)\nexcept RuntimeError as e:\n    print(e)")
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=launcher_env(), capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout == "eventhub-run: eventlet's hub was created before eventhub could take its place\n"
+
+
 def test_help_says_what_it_changes() -> None:
     result = launch("--help")
     assert result.returncode == 0
@@ -309,6 +330,7 @@ def test_the_program_replaces_the_launcher_and_its_exit_status_is_returned() -> 
     (["no-such-command-here"], {}, 127, "command not found: no-such-command-here"),
     ([str(HUB_APP)], {}, 126, "cannot run"),  # not executable
     (["--hub", "nope", "true"], {}, 2, "invalid choice"),
+    (["--report", "/no/such/dir/hubs.log", "true"], {}, 2, "there is no directory /no/such/dir"),
     (["true"], {"EVENTHUB_RUN_FAIR_QUEUES": "yes"}, 2, "EVENTHUB_RUN_FAIR_QUEUES must be 0 or 1"),
 ])
 def test_bad_usage_is_refused_clearly(args: list[str], env: dict[str, str], status: int, message: str) -> None:
