@@ -36,13 +36,15 @@ else:
 def _apply_patch() -> None:
     """eventlet has just loaded: put eventhub's hubs under it."""
     try:
-        from eventhub.run import patch
+        import eventhub  # noqa: F401
     except ImportError as e:
         # Another Python than eventhub's (a program may start any): say so
         # rather than let eventlet's hubs run unnoticed.
         sys.stderr.write(f"eventhub-run: {sys.executable} cannot import eventhub ({e}): "
                          f"eventlet runs on its own hubs in process {os.getpid()}\n")
         return
+    from eventhub.run import patch  # its errors fail the import of eventlet: eventhub is there but broken
+
     patch.apply_from_environment()
 
 
