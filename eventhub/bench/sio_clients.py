@@ -7,6 +7,8 @@ it prints one JSON line per step and reads commands, one per line, from
 stdin, so that a parent can drive several such processes in step:
 
 - (on start) ``{"step": "ready", "connected": n, "errors": [...]}``;
+- ``hub`` -> ``{"step": "hub", "hub": {...}}``: the server's answer to the
+  first client's ``hub`` event (the hub serving it);
 - ``echo`` -> ``{"step": "echo", "ok": n, "errors": [...]}``: each client
   emits ``echo`` with a payload of its own and checks the acknowledgement;
 - ``expect COUNT SECONDS`` -> ``{"step": "expect", "ok": n, "errors": [...]}``:
@@ -137,7 +139,9 @@ async def run(url: str, count: int, first: int, rooms: int) -> None:
             disconnected = await _each(clients, "disconnect", lambda c: c.sio.disconnect(), errors)
             _say("quit", disconnected=disconnected, **errors.fields())
             return
-        if words[0] == "echo":
+        if words[0] == "hub":
+            _say("hub", hub=await clients[0].sio.call("hub", timeout=ACK_TIMEOUT))
+        elif words[0] == "echo":
             ok = await _each(clients, "echo", lambda c: c.echo(), errors)
             _say("echo", ok=ok, **errors.fields())
         elif words[0] == "expect":

@@ -36,7 +36,7 @@ from t.integration.tasks import ClassBasedAutoRetryTask  # type: ignore[import-n
 app.register_task(ClassBasedAutoRetryTask)
 
 
-@app.task(name="eventhub.hub_probe")
+@app.task(name="eventhub.hub_probe")  # type: ignore[untyped-decorator,unused-ignore]
 def hub_probe() -> dict[str, Any]:
     """The hub running this task (``eventhub.bench.app_hub.hub_description``)."""
     return hub_description()
