@@ -160,13 +160,55 @@ def test_a_timed_out_waiter_leaves_the_line(fair: None) -> None:
     assert q.get(timeout=0.01) == "x"  # nobody left waiting: taken at once
 
 
+@pytest.mark.parametrize("queue_class", [eventlet.queue.Queue, eventlet.green.Queue.PriorityQueue])
+def test_an_item_handed_to_a_waiter_that_left_goes_to_the_next(hub: Any, fair: None,  # noqa: F811
+                                                                  queue_class: Any) -> None:
+    q = queue_class()
+    got: list[Any] = []
+    leaving, staying = eventlet.spawn(q.get), eventlet.spawn(lambda: got.append(q.get()))
+    eventlet.sleep(0)  # both wait, leaving first
+    hub.schedule_call_global(0, leaving.throw)  # leaving goes on the hub's next pass, just before...
+    q.put("item")  # ...the item taken out for it now is handed over
+    assert q.qsize() == 0 and q.getting() == 1
+    with eventlet.Timeout(5):  # the item must not be lost with the waiter
+        staying.wait()
+    assert got == ["item"]
+    assert q.unfinished_tasks == 1  # counted once, though it went back in on its way
+    q.task_done()
+    q.join()  # returns: every item put is done
+
+
+def test_an_item_nobody_waits_for_any_more_goes_back_into_the_queue(hub: Any, fair: None) -> None:  # noqa: F811
+    q = eventlet.queue.LifoQueue()
+    leaving = eventlet.spawn(q.get)
+    eventlet.sleep(0)
+    hub.schedule_call_global(0, leaving.throw)
+    q.put("item")
+    eventlet.sleep(0)  # the hand-over finds no one
+    assert q.qsize() == 1 and q.get_nowait() == "item"
+
+
+def test_qsize_and_empty_still_tell_whether_get_would_wait(fair: None) -> None:
+    """eventlet documents it; serving waiters first must not make a get() after a non-empty check wait."""
+    q = eventlet.green.Queue.LifoQueue()
+    waiting = eventlet.spawn(q.get)
+    eventlet.sleep(0)
+    q.put("first")  # the waiter's
+    assert q.empty()
+    q.put("second")  # nobody else waits: stays in the queue
+    assert not q.empty()
+    with eventlet.Timeout(1):  # would wait forever if get() queued behind someone
+        assert q.get() == "second"
+    assert waiting.wait() == "first"
+
+
 def test_install_changes_eventlets_queues_in_place_and_uninstall_undoes_it() -> None:
     out = run_python("""
         import queue
         import eventlet, eventlet.queue, eventlet.pools
         from eventhub import eventlet_queue
         before = eventlet.queue.LifoQueue()
-        print(eventlet_queue.install(), eventlet_queue.installed(), eventlet_queue.install())
+        print(eventlet_queue.install(), eventlet_queue.installed(), eventlet_queue.install())  # installed once
         class Mine(eventlet.queue.Queue):  # an application's subclass
             pass
         made = [eventlet.queue.LightQueue(), eventlet.queue.LifoQueue(), Mine(), eventlet.pools.Pool().channel]
@@ -185,7 +227,7 @@ def test_install_changes_eventlets_queues_in_place_and_uninstall_undoes_it() -> 
     ]
 
 
-def run_pool_app(*launcher_options: str, variant: str, workers: int) -> dict[str, Any]:
+def run_pool_app(*launcher_options: str, variant: str | None, workers: int) -> dict[str, Any]:
     command = [sys.executable, "-m", "eventhub.run", *launcher_options, sys.executable, "-W", "ignore",
                str(POOL_APP), "--connections", "5", "--workers", str(workers), "--rounds", "10"]
     result = subprocess.run(command, env=launcher_env(variant), capture_output=True, text=True, timeout=120)
@@ -211,6 +253,6 @@ def test_a_shared_pool_serves_its_waiters_in_turn_under_the_launcher(hub_name: s
 
 def test_without_fair_queues_the_same_pool_starves_its_waiters() -> None:
     """The workload above does fail on eventlet's queue: a waiter sees most other requests go first."""
-    stats = run_pool_app("--no-fair-queues", variant="compiled", workers=100)
+    stats = run_pool_app("--no-fair-queues", variant=None, workers=100)
     assert stats["hub"] == "eventhub.eventlet:EpollHub"
     assert stats["max_overtaken"] > 99 * 3, stats

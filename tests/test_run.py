@@ -54,20 +54,23 @@ def launcher_params() -> list[Any]:
 LAUNCHER_PARAMS = launcher_params()
 
 
-def launcher_env(variant: str, **extra: str) -> dict[str, str]:
-    """The test's environment for a launch: this eventhub importable, ``variant`` forced."""
-    env = {k: v for k, v in os.environ.items() if k not in ("EVENTHUB_NO_EXTENSIONS", "EVENTLET_HUB")}
-    env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT, *extra.pop("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)
+def launcher_env(variant: str | None = None, **extra: str) -> dict[str, str]:
+    """The test's environment for a launch: this eventhub importable, ``variant`` forced (None: this process's)."""
+    env = {k: v for k, v in os.environ.items() if k != "EVENTLET_HUB"}
+    theirs = extra.pop("PYTHONPATH", None)
+    env["PYTHONPATH"] = PACKAGE_ROOT if theirs is None else os.pathsep.join([PACKAGE_ROOT, theirs])
     if variant == "pure":
         env["EVENTHUB_NO_EXTENSIONS"] = "1"
+    elif variant == "compiled":
+        env.pop("EVENTHUB_NO_EXTENSIONS", None)
     env.update(extra)
     return env
 
 
-def launch(*args: str, variant: str = "compiled", timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+def launch(*args: str, variant: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     """``python -m eventhub.run ARGS`` (not checked)."""
     return subprocess.run([sys.executable, "-m", "eventhub.run", *args], env=launcher_env(variant, **env),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=120)
 
 
 def printed(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
@@ -141,6 +144,44 @@ def test_without_options_the_default_is_eventhubs_default(tmp_path: Path) -> Non
 def test_the_hub_option_reaches_the_libevent_hub(tmp_path: Path) -> None:
     roles = printed(launch("--hub", "pyevent", sys.executable, "-W", "ignore", str(HUB_APP)))
     assert {line["hub"] for line in roles.values()} == {"eventhub.eventlet:LibeventHub"}
+
+
+@pytest.mark.parametrize("form", ["console script on PATH", "python -m"])
+def test_programs_started_as_console_scripts_or_modules_are_covered(tmp_path: Path, form: str) -> None:
+    log = tmp_path / "hubs.log"
+    if form == "python -m":
+        command = [sys.executable, "-W", "ignore", "-m", "hub_app", "--hub", "poll"]
+        env = {"PYTHONPATH": str(HUB_APP.parent)}
+    else:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        script = bin_dir / "their-server"  # as pip writes console scripts: a shebang to the environment's Python
+        script.write_text(f"#!{sys.executable} -W ignore\nimport runpy, sys\nsys.argv[0] = {str(HUB_APP)!r}\n"
+                          f"runpy.run_path({str(HUB_APP)!r}, run_name='__main__')\n")
+        script.chmod(0o755)
+        command = ["their-server", "--hub", "poll"]
+        env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"}
+    roles = printed(launch("--report", str(log), *command, **env))
+    assert {line["hub"] for line in roles.values()} == {"eventhub.eventlet:PollHub"}
+    assert {line.pid for line in report.read(log)} == {line["pid"] for line in roles.values()}
+
+
+def test_a_warning_eventlet_issues_at_import_is_attributed_as_without_the_launcher(tmp_path: Path) -> None:
+    """The bootstrap's frames count as import machinery: filters by module and line see the program's."""
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent("""
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import eventlet
+        print(sorted({(w.category.__name__, w.filename, w.lineno) for w in caught}))
+    """))
+    plain = subprocess.run([sys.executable, str(app)], env=launcher_env(), capture_output=True, text=True,
+                           timeout=120)
+    launched = launch(sys.executable, str(app))
+    assert plain.returncode == launched.returncode == 0, plain.stderr + launched.stderr
+    assert f"('EventletDeprecationWarning', {str(app)!r}, 5)" in plain.stdout
+    assert launched.stdout == plain.stdout
 
 
 THIRD_PARTY = """
@@ -239,6 +280,26 @@ def test_a_python_that_cannot_import_eventhub_says_so(tmp_path: Path) -> None:
     assert "cannot import eventhub (not this eventhub): eventlet runs on its own hubs" in result.stderr
 
 
+def test_the_program_keeps_its_python_path(tmp_path: Path) -> None:
+    """The bootstrap goes first; the program's PYTHONPATH follows, empty entries (the current directory) too."""
+    (tmp_path / "theirs.py").write_text("WHERE = 'theirs'\n")
+    result = launch(sys.executable, "-c", "import os, sys, theirs; print(os.environ['PYTHONPATH']); "
+                    "print(theirs.WHERE)", PYTHONPATH=f"{tmp_path}{os.pathsep}")
+    assert result.returncode == 0, result.stderr
+    path, where = result.stdout.splitlines()
+    assert path.split(os.pathsep) == [str(BOOTSTRAP_DIR), PACKAGE_ROOT, str(tmp_path), ""]
+    assert where == "theirs"
+
+
+def test_patching_after_eventlets_hub_exists_is_refused(tmp_path: Path) -> None:
+    """The bootstrap patches as eventlet's import ends; later, a hub may hold listeners: refuse, never drop it."""
+    code = ("import eventlet.hubs; eventlet.hubs.get_hub(); from eventhub.run import patch\n"
+            "try:\n    patch.apply(fair_queues=False, report_path=None)\nexcept RuntimeError as e:\n    print(e)")
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=launcher_env(), capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout == "eventhub-run: eventlet's hub was created before eventhub could take its place\n"
+
+
 def test_help_says_what_it_changes() -> None:
     result = launch("--help")
     assert result.returncode == 0
@@ -253,7 +314,7 @@ def test_the_console_script_is_the_same_launcher(tmp_path: Path) -> None:
     assert script.exists(), "eventhub-run is not installed next to this Python"
     log = tmp_path / "hubs.log"
     result = subprocess.run([str(script), "--report", str(log), sys.executable, "-W", "ignore", str(HUB_APP), "--hub", "poll"],
-                            env=launcher_env("compiled"), capture_output=True, text=True, timeout=120)
+                            env=launcher_env(), capture_output=True, text=True, timeout=120)
     assert {line["hub"] for line in printed(result).values()} == {"eventhub.eventlet:PollHub"}
     assert report.read(log)[-1].hub == "eventhub.eventlet:PollHub"
 
@@ -269,6 +330,7 @@ def test_the_program_replaces_the_launcher_and_its_exit_status_is_returned() -> 
     (["no-such-command-here"], {}, 127, "command not found: no-such-command-here"),
     ([str(HUB_APP)], {}, 126, "cannot run"),  # not executable
     (["--hub", "nope", "true"], {}, 2, "invalid choice"),
+    (["--report", "/no/such/dir/hubs.log", "true"], {}, 2, "there is no directory /no/such/dir"),
     (["true"], {"EVENTHUB_RUN_FAIR_QUEUES": "yes"}, 2, "EVENTHUB_RUN_FAIR_QUEUES must be 0 or 1"),
 ])
 def test_bad_usage_is_refused_clearly(args: list[str], env: dict[str, str], status: int, message: str) -> None:
@@ -322,7 +384,7 @@ def test_report_lines_from_many_processes_do_not_mix(tmp_path: Path) -> None:
     writer = ("import sys; from eventhub.run import report\n"
               "for i in range(200): report.append(sys.argv[1], report.HubLine(i, int(sys.argv[2]), 'created', "
               "'m:' + 'C' * 500, 'pure'))")
-    procs = [subprocess.Popen([sys.executable, "-c", writer, str(log), str(n)], env=launcher_env("compiled"))
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(log), str(n)], env=launcher_env())
              for n in range(4)]
     assert [p.wait(60) for p in procs] == [0] * 4
     lines = report.read(log)

@@ -18,7 +18,10 @@ from pathlib import Path
 __all__ = ["BOOTSTRAP_DIR", "ENABLE_ENV", "FAIR_QUEUES_ENV", "REPORT_ENV", "fair_queues_wanted"]
 
 #: The directory the launcher puts first on PYTHONPATH: it holds only ``sitecustomize.py``.
-BOOTSTRAP_DIR = Path(__file__).resolve().parent / "bootstrap"
+#: Its name contains "importlib" and "_bootstrap", as importlib's own files do: the
+#: warnings module then skips its frames as import machinery, so a warning eventlet
+#: issues at import is attributed to the importing line, as without the launcher.
+BOOTSTRAP_DIR = Path(__file__).resolve().parent / "importlib_bootstrap"
 
 #: "1": the bootstrap patches eventlet in this process (any other value: it does nothing).
 ENABLE_ENV = "EVENTHUB_RUN"

@@ -96,7 +96,8 @@ def child_environment(options: argparse.Namespace, environ: Mapping[str, str]) -
     """
     env = dict(environ)
     bootstrap = str(BOOTSTRAP_DIR)
-    path = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry and entry != bootstrap]
+    # An empty entry is the current directory: kept, as Python would read it.
+    path = [entry for entry in env["PYTHONPATH"].split(os.pathsep) if entry != bootstrap] if env.get("PYTHONPATH") else []
     env["PYTHONPATH"] = os.pathsep.join([bootstrap, *path])
     env[ENABLE_ENV] = "1"
     if options.hub is not None:
@@ -105,11 +106,15 @@ def child_environment(options: argparse.Namespace, environ: Mapping[str, str]) -
         except HubError as e:
             raise ValueError(f"--hub {options.hub}: {e}") from None
         env["EVENTLET_HUB"] = f"eventhub.eventlet:{HUB_CLASSES[options.hub]}"
-    if options.fair_queues is None:
-        options.fair_queues = fair_queues_wanted(env.get(FAIR_QUEUES_ENV))
-    env[FAIR_QUEUES_ENV] = "1" if options.fair_queues else "0"
+    fair_queues = options.fair_queues
+    if fair_queues is None:
+        fair_queues = fair_queues_wanted(env.get(FAIR_QUEUES_ENV))
+    env[FAIR_QUEUES_ENV] = "1" if fair_queues else "0"
     if options.report is not None:
-        env[REPORT_ENV] = os.path.abspath(options.report)  # the program may change directory
+        report = os.path.abspath(options.report)  # the program may change directory
+        if not os.path.isdir(os.path.dirname(report)):
+            raise ValueError(f"--report {options.report}: there is no directory {os.path.dirname(report)}")
+        env[REPORT_ENV] = report
     return env
 
 

@@ -99,6 +99,8 @@ def apply(*, fair_queues: bool, report_path: str | None) -> None:
     """
     if eventlet.hubs.use_hub is use_hub:
         return
+    if hasattr(eventlet.hubs._threadlocal, "hub"):
+        raise RuntimeError("eventhub-run: eventlet's hub was created before eventhub could take its place")
     eventlet.hubs.use_hub = use_hub
     if fair_queues and not eventlet_queue.install():
         sys.stderr.write("eventhub-run: this eventlet's queues are not as eventhub.eventlet_queue expects: "

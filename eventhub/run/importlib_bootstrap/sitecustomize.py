@@ -10,7 +10,9 @@ It imports nothing of eventhub or eventlet: it adds a finder to
 ``sys.meta_path`` that lets ``import eventlet`` proceed as usual and, as
 soon as eventlet's package has loaded, applies ``eventhub.run.patch``, before
 the importing code gets eventlet back.  Then it runs the ``sitecustomize``
-this one hides, if the rest of the path has one.
+this one hides, if the rest of the path has one.  (Its directory's name
+makes the warnings module treat its frames as importlib's: see
+``eventhub.run.BOOTSTRAP_DIR``.)
 """
 
 from __future__ import annotations
@@ -19,8 +21,16 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
-from types import ModuleType
-from typing import Any, Sequence
+
+# Every Python under the launcher runs this at startup: it imports no more than it must.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.abc import Loader as _Loader
+    from types import ModuleType
+    from typing import Any
+else:
+    _Loader = object
 
 
 def _apply_patch() -> None:
@@ -36,7 +46,7 @@ def _apply_patch() -> None:
     patch.apply_from_environment()
 
 
-class _PatchAfterLoading:
+class _PatchAfterLoading(_Loader):
     """Wraps eventlet's loader: loads the package, then applies the patch."""
 
     def __init__(self, loader: Any, finder: _EventletFinder) -> None:
