@@ -10,7 +10,6 @@ error, never a number.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from eventhub.bench.apps import AppReport, AppSettings
-from eventhub.bench.runner import ERROR, OK, SKIPPED
+from eventhub.bench.runner import ERROR, OK, SKIPPED, missing_module
 
 DESCRIPTION = "oslo.messaging RPC server: call and cast rate and latency, rabbit driver over kombu's memory transport and the fake driver"
 
@@ -90,14 +89,8 @@ class RpcCell:
 
 def missing() -> str | None:
     """Why the benchmark cannot run here, or None."""
-    for module in ("eventlet", "oslo_messaging", "oslo_config"):
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ImportError:
-            found = False
-        if not found:
-            return f"{module} is not installed (pip install oslo.messaging eventlet)"
-    return None
+    module = missing_module(("eventlet", "oslo_messaging", "oslo_config"))
+    return None if module is None else f"{module} is not installed (pip install oslo.messaging eventlet)"
 
 
 def sample_command(impl: Impl, transport: str, mode: str, settings: AppSettings) -> list[str]:

@@ -69,7 +69,7 @@ def run(transport_name: str, mode: str, clients: int, warm_up: float, duration: 
     conf = cfg.CONF
     conf(args=[], project="eventhub-bench", default_config_files=[], default_config_dirs=[])
     transport = oslo_messaging.get_rpc_transport(conf, url=TRANSPORTS[transport_name])
-    handled = {}  # (client, sequence number) -> the Event its casting greenthread waits on
+    handled: dict[tuple[int, int], Any] = {}  # (client, sequence number) -> the Event its caster waits on
 
     class Endpoint:
         def echo(self, ctxt: dict[str, Any], value: int) -> int:

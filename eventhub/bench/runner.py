@@ -6,6 +6,7 @@ as an error for that cell only; the run goes on.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import IO, TextIO
 
 from eventhub.bench import speed
@@ -24,6 +26,18 @@ from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, Workload
 
 #: Cell statuses: measured, implementation missing, workload impossible by design, failure.
 OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
+
+
+def missing_module(modules: Iterable[str]) -> str | None:
+    """The first of ``modules`` that cannot be found here, or None if all can."""
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # a missing parent package
+            found = False
+        if not found:
+            return module
+    return None
 
 
 @dataclass(frozen=True)
