@@ -15,7 +15,6 @@ fixed number of tasks after a fixed warm-up.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from eventhub.bench.app_cells import Cell, Sample, Target
 from eventhub.bench.app_procs import EVENTHUB, EVENTLET, GEVENT, HubChoice, stop
 from eventhub.bench.apps import AppReport, AppSettings
 from eventhub.bench.http_servers import RedisServer
-from eventhub.bench.runner import SKIPPED
+from eventhub.bench.runner import SKIPPED, missing_module
 
 DESCRIPTION = "Celery worker: 10,000 I/O-bound tasks (a sleep, a redis round trip), -c 100: tasks/s, end-to-end latency"
 
@@ -48,14 +47,8 @@ WORKER_OPTIONS = ("--without-gossip", "--without-mingle", "--without-heartbeat",
 
 def missing(pool: str) -> str | None:
     """Why a worker with this pool cannot run here, or None."""
-    for module in ("celery", "redis", pool):
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ImportError:
-            found = False
-        if not found:
-            return f"{module} is not installed (pip install 'celery[redis]' {pool})"
-    return None
+    module = missing_module(("celery", "redis", pool))
+    return f"{module} is not installed (pip install 'celery[redis]' {pool})" if module else None
 
 
 def worker_command(pool: str) -> list[str]:

@@ -17,14 +17,13 @@ another hub is an error, never a number.  Rounds interleave the hubs.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TextIO
 
 from eventhub.bench import app_cells
 from eventhub.bench.app_cells import Cell, Sample, Target
 from eventhub.bench.app_procs import EVENTHUB, EVENTLET, GEVENT, HubChoice
 from eventhub.bench.apps import AppReport, AppSettings
-from eventhub.bench.runner import SKIPPED
+from eventhub.bench.runner import SKIPPED, missing_module
 from eventhub.bench.sio_procs import SioClients, SioServer
 
 DESCRIPTION = "Socket.IO server: 1,000 websocket clients, echo with ack and room broadcast: messages/s, latency"
@@ -41,15 +40,9 @@ TARGETS = (Target("eventhub", "eventlet", 1.35),)
 
 def missing(hub: HubChoice) -> str | None:
     """Why the server or its clients cannot run here on ``hub``, or None."""
-    needed = ["socketio", "aiohttp", "gevent" if hub is GEVENT else "eventlet"]
-    for module in needed:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ImportError:
-            found = False
-        if not found:
-            return f"{module} is not installed (pip install python-socketio aiohttp {needed[-1]})"
-    return None
+    green = "gevent" if hub is GEVENT else "eventlet"
+    module = missing_module(("socketio", "aiohttp", green))
+    return f"{module} is not installed (pip install python-socketio aiohttp {green})" if module else None
 
 
 def take_sample(hub: HubChoice, settings: AppSettings) -> Sample:
