@@ -11,14 +11,15 @@ the launcher, its hub report (``eventhub-run --report``).
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eventhub.bench.http_servers import _stop as stop  # SIGTERM (a Celery worker's warm shutdown), then SIGKILL
 from eventhub.run import report
+
+__all__ = ["EVENTHUB", "EVENTHUB_PURE", "EVENTLET", "GEVENT", "HUB_ENV", "HubChoice", "stop"]
 
 #: Environment variables that would put a plain run on another hub, or change the launcher's doing.
 HUB_ENV = ("EVENTHUB_RUN", "EVENTHUB_RUN_FAIR_QUEUES", "EVENTHUB_RUN_REPORT", "EVENTLET_HUB", "EVENTHUB_NO_EXTENSIONS",
@@ -80,18 +81,3 @@ EVENTHUB_PURE = HubChoice("eventhub-pure", "eventhub-run, EVENTHUB_NO_EXTENSIONS
 EVENTLET = HubChoice("eventlet", "eventlet's own epolls hub", False, (("EVENTLET_HUB", "epolls"),),
                      "eventlet.hubs.epolls:Hub", "-")
 GEVENT = HubChoice("gevent", "gevent (its libev/libuv loop)", False, (), "gevent.", "-")
-
-
-def stop(proc: subprocess.Popen[Any], timeout: float = 30.0) -> None:
-    """SIGTERM (a Celery worker's warm shutdown), then SIGKILL to its process group if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait(10)
