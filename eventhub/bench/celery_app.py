@@ -56,7 +56,8 @@ def redis_client() -> Any:
     if _redis is None:
         import redis  # type: ignore[import-not-found,unused-ignore]
 
-        _redis = redis.Redis(host="127.0.0.1", port=int(os.environ[PORT_ENV]))
+        # redis-py's default socket timeout (5 s) would cut the producer's BLPOP short.
+        _redis = redis.Redis(host="127.0.0.1", port=int(os.environ[PORT_ENV]), socket_timeout=STALL_TIMEOUT + 10)
     return _redis
 
 
