@@ -38,6 +38,8 @@ HUB_KEY = "eventhub-bench:hub"
 WARM_UP_TASKS = 500
 #: Seconds the producer waits for the next completion before it gives up on the rest.
 STALL_TIMEOUT = 60
+#: Seconds the worker may take to start and run its first task.
+START_TIMEOUT = 180
 
 app = Celery("eventhub_bench", broker=f"redis://127.0.0.1:{os.environ.get(PORT_ENV, '6379')}/0")
 app.conf.update(
@@ -57,7 +59,7 @@ def redis_client() -> Any:
         import redis  # type: ignore[import-not-found,unused-ignore]
 
         # redis-py's default socket timeout (5 s) would cut the producer's BLPOP short.
-        _redis = redis.Redis(host="127.0.0.1", port=int(os.environ[PORT_ENV]), socket_timeout=STALL_TIMEOUT + 10)
+        _redis = redis.Redis(host="127.0.0.1", port=int(os.environ[PORT_ENV]), socket_timeout=START_TIMEOUT + 10)
     return _redis
 
 
@@ -105,9 +107,9 @@ def worker_hub() -> dict[str, Any]:
     """The hub the worker's tasks run on (``bench.hub``)."""
     client = redis_client()
     hub_task.delay()
-    answer = client.blpop(HUB_KEY, timeout=STALL_TIMEOUT)
+    answer = client.blpop(HUB_KEY, timeout=START_TIMEOUT)
     if answer is None:
-        raise RuntimeError(f"the worker did not run bench.hub within {STALL_TIMEOUT}s")
+        raise RuntimeError(f"the worker did not run bench.hub within {START_TIMEOUT}s")
     described: dict[str, Any] = json.loads(answer[1])
     return described
 
