@@ -26,16 +26,13 @@ from eventhub.bench import app_cells
 from eventhub.bench.app_cells import Cell, Sample, Target
 from eventhub.bench.app_procs import EVENTHUB, EVENTLET, GEVENT, HubChoice, stop
 from eventhub.bench.apps import AppReport, AppSettings
+from eventhub.bench.celery_setup import PORT_ENV, SLEEP
 from eventhub.bench.http_servers import RedisServer
 from eventhub.bench.runner import SKIPPED, missing_module
 
 DESCRIPTION = "Celery worker: 10,000 I/O-bound tasks (a sleep, a redis round trip), -c 100: tasks/s, end-to-end latency"
 
 TASKS = 10_000
-#: Each task's sleep, seconds.
-SLEEP = 0.002
-#: The environment variable that gives the worker and the producer redis-server's port.
-PORT_ENV = "EVENTHUB_BENCH_REDIS_PORT"
 CONCURRENCY = 100
 #: Unfinished tasks at most: the worker's slots, and as many waiting in its prefetch.
 WINDOW = 2 * CONCURRENCY

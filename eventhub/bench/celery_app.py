@@ -31,7 +31,7 @@ from typing import Any
 from celery import Celery  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 from eventhub.bench.app_hub import hub_description
-from eventhub.bench.apps_celery import PORT_ENV, SLEEP
+from eventhub.bench.celery_setup import PORT_ENV, SLEEP
 
 DONE_KEY = "eventhub-bench:done"
 HUB_KEY = "eventhub-bench:hub"
