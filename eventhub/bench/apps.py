@@ -16,6 +16,8 @@ from typing import Any, Protocol, TextIO
 #: ``--apps`` name -> the module that benchmarks that application.
 APP_BENCHES: dict[str, str] = {
     "oslo": "eventhub.bench.apps_oslo",
+    "celery": "eventhub.bench.apps_celery",
+    "socketio": "eventhub.bench.apps_socketio",
 }
 
 
