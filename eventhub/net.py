@@ -23,18 +23,21 @@ import errno
 import io
 import os
 import socket as _socket
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from eventhub.greenthread import GreenThread, spawn
 from eventhub.hubs import IOClosed, notify_close, notify_opened, trampoline
 from eventhub.hubs._variant import load_compiled
+from eventhub.threadpool import to_thread
+from eventhub.timeout import Timeout
 
 #: The compiled recv/send fast path (eventhub/_net.pyx), or None.  When
 #: built, its functions are GreenSocket's methods of the same names.
 _fast: Any = load_compiled("_net", package="eventhub")
 
-__all__ = ["GreenSocket", "StopServe", "connect", "listen", "serve", "socketpair"]
+__all__ = ["GreenSocket", "StopServe", "connect", "getaddrinfo", "listen", "serve", "socketpair"]
 
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
@@ -50,6 +53,17 @@ _StdSocket = _socket.socket
 
 # A plain int: `flags & socket.MSG_DONTWAIT` runs enum.Flag.__and__ in Python.
 _MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
+
+#: The stdlib resolver, bound at import as ``_StdSocket`` is (eventlet's green
+#: one must not run in a worker thread).  ``getaddrinfo`` calls it in the
+#: thread pool for names, and directly for numeric addresses.
+_blocking_getaddrinfo = _socket.getaddrinfo
+_NUMERIC_ONLY = _socket.AI_NUMERICHOST | _socket.AI_NUMERICSERV
+# Hosts the socket module takes as addresses without asking the resolver.
+_SPECIAL_HOSTS = frozenset({"", "<broadcast>", b"", b"<broadcast>"})
+
+#: One of ``getaddrinfo``'s results: (family, type, proto, canonname, sockaddr).
+AddrInfo = tuple[_socket.AddressFamily, _socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 def _timed_out() -> TimeoutError:
@@ -199,15 +213,46 @@ class GreenSocket(_SocketState):
         return _fresh(client), addr
 
     def connect(self, address: Any) -> None:
-        """Connect, waiting cooperatively; raises like ``socket.connect``."""
-        err = self.connect_ex(address)
+        """Connect, waiting cooperatively; raises like ``socket.connect``.
+
+        A host name is resolved off the hub (``getaddrinfo``) and, as
+        ``socket.connect`` does, the first address of the socket's family is
+        used: a socket connects once.  ``net.connect`` tries every address.
+        The timeout covers the resolving and the connecting.
+        """
+        self._raise_unless_connected(self.connect_ex(address))
+
+    def _raise_unless_connected(self, err: int) -> None:
+        """Raise for ``connect_ex``'s errno ``err``, as ``socket.connect`` would."""
         if err:
             if err == errno.ETIMEDOUT and self._timeout is not None:
                 raise _timed_out()
             raise OSError(err, os.strerror(err))
 
     def connect_ex(self, address: Any) -> int:
-        """Connect; return 0 or an errno instead of raising."""
+        """Connect; return 0 or an errno instead of raising (resolver errors raise, as in the stdlib)."""
+        if self._sock.family in _INET_FAMILIES and isinstance(address, tuple) and _is_name(address[0]):
+            return self._connect_ex_by_name(address)
+        return self._connect_ex(address)
+
+    def _connect_ex_by_name(self, address: tuple[Any, ...]) -> int:
+        timeout = self._timeout
+        deadline = _deadline(timeout or None)  # 0.0: resolve anyway, then don't wait to connect
+        sock = self._sock
+        try:
+            infos = _getaddrinfo_by(deadline, address[0], address[1], sock.family, sock.type, sock.proto)
+        except TimeoutError:
+            return errno.ETIMEDOUT
+        if deadline is not None:
+            self._timeout = _remaining(deadline)
+        try:
+            return self._connect_ex(_sockaddr(infos[0][4], address))
+        except TimeoutError:  # _remaining() found the time up
+            return errno.ETIMEDOUT
+        finally:
+            self._timeout = timeout
+
+    def _connect_ex(self, address: Any) -> int:
         err = self._sock.connect_ex(address)
         if err not in _CONNECT_PENDING or self._timeout == 0.0:
             return err  # non-blocking: EINPROGRESS, as the stdlib says
@@ -424,6 +469,74 @@ def socketpair(
     return _fresh(a), _fresh(b)
 
 
+_INET_FAMILIES = frozenset({_socket.AF_INET, _socket.AF_INET6})
+
+
+def getaddrinfo(
+    host: bytes | str | None,
+    port: bytes | str | int | None,
+    family: int = 0,
+    type: int = 0,
+    proto: int = 0,
+    flags: int = 0,
+) -> list[AddrInfo]:
+    """``socket.getaddrinfo``, cooperative: names are resolved in a worker thread.
+
+    The calling greenthread waits (``to_thread``) while the hub runs the
+    others.  A numeric host with a numeric (or no) port is answered at once,
+    without the thread pool.  Same arguments, results and errors
+    (``socket.gaierror``) as the stdlib's.
+    """
+    if port is None or isinstance(port, int) or (isinstance(port, (str, bytes)) and port.isdigit()):
+        try:
+            return list(_blocking_getaddrinfo(host, port, family, type, proto, flags | _NUMERIC_ONLY))
+        except _socket.gaierror:
+            pass  # a name: for the resolver (which also gives the errors of anything else)
+    return list(to_thread(_blocking_getaddrinfo, host, port, family, type, proto, flags))
+
+
+def _is_name(host: object) -> bool:
+    """Whether connecting to ``host`` needs the resolver (it is not an address the kernel takes as is)."""
+    if not isinstance(host, (str, bytes)) or host in _SPECIAL_HOSTS:
+        return False
+    try:
+        _blocking_getaddrinfo(host, None, 0, 0, 0, _socket.AI_NUMERICHOST)
+    except _socket.gaierror:
+        return True
+    return False
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _remaining(deadline: float) -> float:
+    """The seconds left until ``deadline``; ``TimeoutError`` if none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _timed_out()
+    return left
+
+
+def _getaddrinfo_by(deadline: float | None, host: Any, port: Any, family: int, type: int, proto: int) -> list[AddrInfo]:
+    """``getaddrinfo`` that raises ``TimeoutError`` at ``deadline``, and never returns an empty list."""
+    if deadline is None:
+        infos = getaddrinfo(host, port, family, type, proto)
+    else:
+        with Timeout(_remaining(deadline), _timed_out()):
+            infos = getaddrinfo(host, port, family, type, proto)
+    if not infos:
+        raise OSError("getaddrinfo returns an empty list")
+    return infos
+
+
+def _sockaddr(resolved: Any, address: tuple[Any, ...]) -> Any:
+    """The resolved address, keeping an IPv6 flowinfo and scope id that ``address`` gave."""
+    if len(resolved) == 4 and len(address) == 4:
+        return (resolved[0], resolved[1], address[2], address[3])
+    return resolved
+
+
 def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenSocket:
     """A listening TCP socket bound to ``address`` (``(host, port)``; IPv6 by ':' in host)."""
     host = address[0] if isinstance(address, tuple) else ""
@@ -442,18 +555,37 @@ def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenS
 
 
 def connect(address: Any, timeout: float | None = None) -> GreenSocket:
-    """A TCP connection to ``(host, port)``; ``TimeoutError`` after ``timeout`` seconds."""
-    host = address[0]
-    family = _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET
-    sock = GreenSocket(family, _socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(address)
-    except BaseException:
-        sock.close()
-        raise
-    sock.settimeout(None)
-    return sock
+    """A TCP connection to ``(host, port)``; ``TimeoutError`` after ``timeout`` seconds.
+
+    The host is resolved off the hub (``getaddrinfo``) and each of its
+    addresses, IPv6 and IPv4 in the resolver's order, is tried in turn until
+    one connects; if none does, the first one's error is raised.
+    ``timeout`` covers the whole attempt.  The socket returned blocks
+    (cooperatively), with no timeout.
+    """
+    if not isinstance(address, tuple) or len(address) < 2:
+        raise TypeError(f"connect() needs a (host, port) tuple, not {address!r}")
+    deadline = _deadline(timeout)
+    infos = _getaddrinfo_by(deadline, address[0], address[1], 0, _socket.SOCK_STREAM, 0)
+    first_error: OSError | None = None
+    for family, type, proto, _, sockaddr in infos:
+        sock = GreenSocket(family, type, proto)
+        try:
+            sock.settimeout(None if deadline is None else _remaining(deadline))
+            sock._raise_unless_connected(sock._connect_ex(_sockaddr(sockaddr, address)))
+        except OSError as e:
+            sock.close()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _timed_out() from None
+            first_error = first_error or e
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return sock
+    assert first_error is not None
+    raise first_error
 
 
 def serve(
