@@ -25,7 +25,7 @@ import os
 import socket as _socket
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, overload
 
 from eventhub.greenthread import GreenThread, spawn
 from eventhub.hubs import IOClosed, notify_close, notify_opened, trampoline
@@ -37,7 +37,23 @@ from eventhub.timeout import Timeout
 #: built, its functions are GreenSocket's methods of the same names.
 _fast: Any = load_compiled("_net", package="eventhub")
 
-__all__ = ["GreenSocket", "StopServe", "connect", "getaddrinfo", "listen", "serve", "socketpair"]
+if TYPE_CHECKING:
+    import ssl
+
+    from eventhub.tls import TLSSocket as TLSSocket
+    from eventhub.tls import wrap_tls as wrap_tls
+
+__all__ = [
+    "GreenSocket",
+    "StopServe",
+    "TLSSocket",
+    "connect",
+    "getaddrinfo",
+    "listen",
+    "serve",
+    "socketpair",
+    "wrap_tls",
+]
 
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
@@ -554,17 +570,40 @@ def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenS
     return _fresh(sock)
 
 
-def connect(address: Any, timeout: float | None = None) -> GreenSocket:
+@overload
+def connect(address: Any, timeout: float | None = None, *, tls: None = None, server_hostname: None = None) -> GreenSocket: ...
+@overload
+def connect(
+    address: Any, timeout: float | None = None, *, tls: ssl.SSLContext, server_hostname: str | None = None
+) -> TLSSocket: ...
+def connect(
+    address: Any,
+    timeout: float | None = None,
+    *,
+    tls: ssl.SSLContext | None = None,
+    server_hostname: str | None = None,
+) -> GreenSocket:
     """A TCP connection to ``(host, port)``; ``TimeoutError`` after ``timeout`` seconds.
 
     The host is resolved off the hub (``getaddrinfo``) and each of its
     addresses, IPv6 and IPv4 in the resolver's order, is tried in turn until
-    one connects; if none does, the first one's error is raised.
-    ``timeout`` covers the whole attempt.  The socket returned blocks
-    (cooperatively), with no timeout.
+    one connects; if none does, the first one's error is raised.  With
+    ``tls`` (an ``ssl.SSLContext``) the connection then runs TLS
+    (``wrap_tls``), checking the server's name against ``server_hostname``,
+    by default the host.  ``timeout`` covers the whole attempt, handshake
+    included.  The socket returned blocks (cooperatively), with no timeout.
     """
     if not isinstance(address, tuple) or len(address) < 2:
         raise TypeError(f"connect() needs a (host, port) tuple, not {address!r}")
+    if tls is not None:
+        from eventhub.tls import wrap_tls
+
+        _check_tls_context(tls, "connect")
+        if server_hostname is None:
+            host = address[0]
+            server_hostname = host.decode("ascii") if isinstance(host, bytes) else host
+    elif server_hostname is not None:
+        raise ValueError("server_hostname goes with tls")
     deadline = _deadline(timeout)
     infos = _getaddrinfo_by(deadline, address[0], address[1], 0, _socket.SOCK_STREAM, 0)
     first_error: OSError | None = None
@@ -582,6 +621,16 @@ def connect(address: Any, timeout: float | None = None) -> GreenSocket:
         except BaseException:
             sock.close()
             raise
+        if tls is not None:
+            try:
+                if deadline is None:
+                    sock = wrap_tls(sock, tls, server_hostname=server_hostname)
+                else:
+                    with Timeout(_remaining(deadline), _timed_out()):
+                        sock = wrap_tls(sock, tls, server_hostname=server_hostname)
+            except BaseException:
+                sock.close()  # wrap_tls closed the connection if it took it; this closes it if not
+                raise
         sock.settimeout(None)
         return sock
     assert first_error is not None
@@ -592,18 +641,28 @@ def serve(
     listener: GreenSocket,
     handler: Callable[[GreenSocket, Any], Any],
     concurrency: int | None = None,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """Accept connections forever, running ``handler(conn, address)`` in a greenthread each.
 
     With ``concurrency``, at most that many handlers run at once; further
     connections wait in the listen backlog.  Returns when the listener is
     closed or a handler raises ``StopServe``; other handler errors are
-    printed by the hub and the server goes on.
+    printed by the hub and the server goes on.  With ``tls`` (an
+    ``ssl.SSLContext``), each connection runs TLS: its greenthread does the
+    server-side handshake (``wrap_tls``) and passes the ``TLSSocket`` to
+    ``handler``; a failed handshake closes the connection and is printed like
+    a handler error.
     """
     from eventhub.event import Event
 
     if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if tls is not None:
+        from eventhub.tls import wrap_tls
+
+        _check_tls_context(tls, "serve")
     running: set[GreenThread[Any]] = set()
     stop: list[StopServe] = []
     slot_free: Event[None] = Event()
@@ -615,6 +674,8 @@ def serve(
 
     def run_handler(conn: GreenSocket, addr: Any) -> None:
         try:
+            if tls is not None:
+                conn = wrap_tls(conn, tls, server_side=True)
             handler(conn, addr)
         except StopServe as e:
             stop.append(e)
@@ -636,3 +697,19 @@ def serve(
         gt = spawn(run_handler, conn, addr)
         running.add(gt)
         gt.link(finished)
+
+
+def _check_tls_context(tls: object, caller: str) -> None:
+    import ssl  # only once TLS is asked for
+
+    if not isinstance(tls, ssl.SSLContext):
+        raise TypeError(f"{caller}() needs an ssl.SSLContext as tls, not {type(tls).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    # The TLS names live in eventhub.tls, which builds on this module: loaded on first use.
+    if name in ("TLSSocket", "wrap_tls"):
+        from eventhub import tls
+
+        return getattr(tls, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
