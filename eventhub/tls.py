@@ -284,39 +284,23 @@ class TLSSocket(GreenSocket):
     def session_reused(self) -> bool:
         return self._tls.session_reused
 
-    # -- what would bypass TLS ----------------------------------------------------------------
-
-    def recvfrom(self, *args: Any) -> NoReturn:
-        _not_over_tls("recvfrom")
-
-    def recvfrom_into(self, *args: Any) -> NoReturn:
-        _not_over_tls("recvfrom_into")
-
-    def sendto(self, *args: Any) -> NoReturn:
-        _not_over_tls("sendto")
-
-    def recvmsg(self, *args: Any) -> NoReturn:
-        _not_over_tls("recvmsg")
-
-    def recvmsg_into(self, *args: Any) -> NoReturn:
-        _not_over_tls("recvmsg_into")
-
-    def sendmsg(self, *args: Any) -> NoReturn:
-        _not_over_tls("sendmsg")
-
-    def sendfile(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _not_over_tls("sendfile")
-
-    def dup(self) -> NoReturn:
-        _not_over_tls("dup")
-
 
 def _no_flags(method: str) -> NoReturn:
     raise ValueError(f"non-zero flags not allowed in calls to {method}() on a TLSSocket")
 
 
-def _not_over_tls(method: str) -> NoReturn:
-    raise ValueError(f"{method}() would bypass TLS: not allowed on a TLSSocket")
+def _refusal(name: str) -> Any:
+    def refuse(self: TLSSocket, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ValueError(f"{name}() would bypass TLS: not allowed on a TLSSocket")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    refuse.__doc__ = f"Not on a TLS connection: ``{name}()`` would bypass TLS (``ValueError``)."
+    return refuse
+
+
+# The socket calls that would read or write the connection around TLS.
+for _name in ("recvfrom", "recvfrom_into", "sendto", "recvmsg", "recvmsg_into", "sendmsg", "sendfile", "dup"):
+    setattr(TLSSocket, _name, _refusal(_name))
 
 
 def wrap_tls(
