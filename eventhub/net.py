@@ -14,6 +14,12 @@ level-triggered, so if data did arrive meanwhile the wait returns at once:
 a wrong guess costs one trip through the hub, never a lost wake-up, and a
 read after such a wait that fills its buffer is no evidence of dryness, so
 streaming data goes back to reading first.
+
+Names are resolved off the hub: ``getaddrinfo`` hands them to the system
+resolver in a worker thread (``eventhub.to_thread``), and ``connect`` and
+``GreenSocket.connect`` resolve through it.  TLS lives in ``eventhub.tls``
+and is reached from here too: ``wrap_tls``, ``TLSSocket``, and the ``tls=``
+of ``connect`` and ``serve``.
 """
 
 from __future__ import annotations
@@ -259,9 +265,9 @@ class GreenSocket(_SocketState):
             infos = _getaddrinfo_by(deadline, address[0], address[1], sock.family, sock.type, sock.proto)
         except TimeoutError:
             return errno.ETIMEDOUT
-        if deadline is not None:
-            self._timeout = _remaining(deadline)
         try:
+            if deadline is not None:
+                self._timeout = _remaining(deadline)
             return self._connect_ex(_sockaddr(infos[0][4], address))
         except TimeoutError:  # _remaining() found the time up
             return errno.ETIMEDOUT
@@ -608,7 +614,11 @@ def connect(
     infos = _getaddrinfo_by(deadline, address[0], address[1], 0, _socket.SOCK_STREAM, 0)
     first_error: OSError | None = None
     for family, type, proto, _, sockaddr in infos:
-        sock = GreenSocket(family, type, proto)
+        try:
+            sock = GreenSocket(family, type, proto)
+        except OSError as e:  # a family this host cannot make sockets of (IPv6 turned off, ...)
+            first_error = first_error or e
+            continue
         try:
             sock.settimeout(None if deadline is None else _remaining(deadline))
             sock._raise_unless_connected(sock._connect_ex(_sockaddr(sockaddr, address)))

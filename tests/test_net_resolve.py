@@ -220,6 +220,20 @@ def test_first_address_refused_the_next_is_tried(
             assert sock.gettimeout() is None
 
 
+def test_an_address_of_a_family_without_sockets_here_is_passed_over(
+    hub: Any, resolver: Any, listener_v6: GreenSocket
+) -> None:
+    with pytest.raises(OSError) as e:  # the premise: this kernel has no IPX sockets (Linux dropped IPX)
+        socket.socket(socket.AF_IPX, socket.SOCK_STREAM)
+    assert e.value.errno == errno.EAFNOSUPPORT
+    port = listener_v6.getsockname()[1]
+    resolver({"odd.test": [info(socket.AF_IPX, ("ipx-node", 1)), info(socket.AF_INET6, ("::1", port, 0, 0))]})
+    accept_in_background(listener_v6)
+    with Timeout(SLOW):
+        with net.connect(("odd.test", port)) as sock:
+            assert sock.family == socket.AF_INET6
+
+
 def test_every_address_refused_raises_the_first_error(hub: Any, resolver: Any, refused_address: tuple[str, int]) -> None:
     other = socket.socket(socket.AF_INET6)
     other.bind(("::1", 0))
