@@ -94,14 +94,10 @@ class TLSSocket(GreenSocket):
                     flushed.send(None)
 
     def _more(self) -> None:
-        """Before reading: send what TLS has to say first (a key update, ...), then wait for the peer's bytes."""
+        """TLS needs the peer's next bytes: send what it has to say first (a handshake
+        message, a key update, ...), then wait for them."""
         if self._outgoing.pending:
             self._flush()
-        self._fill()
-
-    def _wait_for_peer(self) -> None:
-        """TLS needs the peer's next bytes: send ours first, then read."""
-        self._flush()
         if self._incoming.eof:
             raise _EOF(errno.ECONNRESET, "the peer closed the connection in the middle of the TLS exchange")
         self._fill()
@@ -109,13 +105,13 @@ class TLSSocket(GreenSocket):
     # -- the connection ---------------------------------------------------------------
 
     def do_handshake(self) -> None:
-        """Run the TLS handshake (``wrap_tls`` does; needed again only after a failed one)."""
+        """Run the TLS handshake; ``wrap_tls`` has, and once done it does nothing."""
         tls = self._tls
         while True:
             try:
                 tls.do_handshake()
             except _WantRead:
-                self._wait_for_peer()
+                self._more()
             except ssl.SSLError:
                 self._send_alert()
                 raise
@@ -230,7 +226,7 @@ class TLSSocket(GreenSocket):
             try:
                 count: int = tls.write(data)
             except _WantRead:  # TLS must hear from the peer first (a renegotiation)
-                self._wait_for_peer()
+                self._more()
             else:
                 self._flush()
                 return count
