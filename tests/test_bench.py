@@ -94,6 +94,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
     assert doc["results"][impl]["description"]
 
 
+@pytest.mark.timeout(300)  # run_cli's own limit: every hub variant x ten workloads, a process per sample
 def test_every_available_hub_variant_runs_every_workload() -> None:
     hub_impls = [i.name for i in impls.DEFAULT if i.kind == "eventhub"]
     code, doc, stderr = run_bench("--impl", ",".join(hub_impls))
