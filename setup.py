@@ -21,9 +21,12 @@ the wheel's glibc instead of the system's:
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
@@ -197,9 +200,22 @@ def extensions() -> list:  # type: ignore[type-arg]
     return built
 
 
-setup(
-    ext_modules=extensions(),
-    cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithStubs},
-    # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx/.pxi.
-    exclude_package_data={"": ["*.c", "*.pyx", "*.pxi", "*.html"]},
-)
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Hold this tree's build lock: builds running side by side (tox -p builds
+    each Python's wheel here; CI's sdist, wheels and memcheck jobs too) would
+    share Cython's .c files, build/ and the egg-info."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "build")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+with one_build_at_a_time():
+    setup(
+        ext_modules=extensions(),
+        cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithStubs},
+        # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx/.pxi.
+        exclude_package_data={"": ["*.c", "*.pyx", "*.pxi", "*.html"]},
+    )

@@ -23,6 +23,8 @@ from eventhub import hubs
 from eventhub.bench import impls, report, runner, targets
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, get_workload
 
+pytestmark = pytest.mark.timing_sensitive
+
 #: Workers must import the eventhub under test (an installed wheel in tox), not the source tree.
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(eventhub.__file__)))
 SCALE = 0.002

@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from gunicorn_worker.gunicorn_server import StartGunicorn
 
 
@@ -143,6 +144,7 @@ def test_a_connection_that_never_sends_does_not_block_the_listener(gunicorn: Sta
             s.close()
 
 
+@pytest.mark.needs_system("openssl")
 def test_serves_tls_through_eventlets_green_ssl(gunicorn: StartGunicorn, tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
