@@ -169,6 +169,7 @@ def test_resolver_errors_propagate(hub: Any, monkeypatch: pytest.MonkeyPatch) ->
         net.connect(("nowhere.test", 80))
 
 
+@pytest.mark.timing_sensitive  # bounds on elapsed time
 def test_resolving_with_a_timeout_abandons_the_wait(hub: Any, resolver: Any) -> None:
     resolver({"slow.test": [info(socket.AF_INET, ("127.0.0.1", 80))]}, delay=0.5)
     start = time.monotonic()
@@ -253,6 +254,7 @@ def test_every_address_refused_raises_the_first_error(hub: Any, resolver: Any, r
         other.close()
 
 
+@pytest.mark.timing_sensitive  # bounds on elapsed time
 def test_connect_timeout_covers_resolving_and_connecting(
     hub: Any, resolver: Any, unanswered_address: tuple[str, int], listener_v6: GreenSocket
 ) -> None:
@@ -275,6 +277,7 @@ def test_connect_timeout_covers_resolving_and_connecting(
     assert 1.1 < elapsed < 2.0
 
 
+@pytest.mark.timing_sensitive  # bounds on elapsed time
 def test_connect_timeout_while_resolving(hub: Any, resolver: Any) -> None:
     resolver({"slow.test": [info(socket.AF_INET, ("127.0.0.1", 80))]}, delay=1.0)
     start = time.monotonic()
@@ -324,6 +327,7 @@ def test_socket_connect_uses_the_first_address_of_its_family(
             assert sock.connect_ex(("two.test", port)) == errno.ECONNREFUSED
 
 
+@pytest.mark.timing_sensitive  # bounds on elapsed time
 def test_socket_timeout_covers_resolving(hub: Any, resolver: Any) -> None:
     resolver({"slow.test": [info(socket.AF_INET, ("127.0.0.1", 80))]}, delay=1.0)
     with GreenSocket() as sock:

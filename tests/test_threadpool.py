@@ -114,15 +114,21 @@ def test_timeout_abandons_the_wait_and_the_result_is_dropped(hub: Any) -> None:
 
 
 def test_kill_abandons_the_wait(hub: Any) -> None:
+    started = threading.Event()
     released = threading.Event()
     finished = threading.Event()
 
     def slow() -> None:
+        started.set()
         checked_wait(released)
         finished.set()
 
     waiter = spawn(to_thread, slow)
-    sleep(0.01)
+    # Killed once the call runs (one killed before it starts never runs:
+    # test_a_call_abandoned_before_it_started_never_runs).
+    with Timeout(SLOW):
+        while not started.is_set():
+            sleep(0.005)
     waiter.kill()
     with pytest.raises(GreenletExit):
         waiter.wait()

@@ -20,7 +20,7 @@ from eventhub.net import GreenSocket, TLSSocket
 
 SLOW = 10.0
 OPENSSL = shutil.which("openssl")
-pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command (CI installs it)")
+pytestmark = pytest.mark.needs_system("openssl")
 
 
 def make_certificate(directory: Path, name: str, subject_alt_names: str) -> tuple[Path, Path]:
