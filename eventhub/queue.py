@@ -111,8 +111,10 @@ class Queue(Generic[T]):
         mutex.acquire()
         if self._maxsize <= 0 or len(self._items) < self._maxsize:
             # Not full: there are no putters waiting either.
-            self._accept(item)
-            mutex.release()
+            try:
+                self._accept(item)
+            finally:
+                mutex.release()
             return
         if seconds == 0.0:
             mutex.release()
@@ -137,12 +139,14 @@ class Queue(Generic[T]):
         mutex = self._mutex
         mutex.acquire()
         if self._items:
-            item = self._pop()
-            if self._putters:  # a slot is free: the oldest putter's item takes it
-                putter = self._putters.take()
-                if putter is not None:
-                    self._accept(putter.value)
-            mutex.release()
+            try:
+                item = self._pop()
+                if self._putters:  # a slot is free: the oldest putter's item takes it
+                    putter = self._putters.take()
+                    if putter is not None:
+                        self._accept(putter.value)
+            finally:
+                mutex.release()
             result: T = item
             return result
         if seconds == 0.0:
@@ -184,9 +188,9 @@ class Queue(Generic[T]):
 
     def _accept(self, item: Any) -> None:
         """A new item: to the oldest getter waiting, else into the queue (room was checked)."""
-        self._unfinished += 1
         if not self._getters.serve(item):
-            self._push(item)
+            self._push(item)  # a PriorityQueue compares items here: this may raise
+        self._unfinished += 1
 
     def _give_back(self, item: Any) -> None:
         """A getter handed ``item`` left before taking it: to the next getter, else back in front."""
