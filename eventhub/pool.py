@@ -140,7 +140,16 @@ class GreenPool:
         self, fn: Callable[[A1, A2, A3], T], it1: Iterable[A1], it2: Iterable[A2], it3: Iterable[A3], /
     ) -> Iterator[T]: ...
     @overload
-    def imap(self, fn: Callable[..., T], /, *iterables: Iterable[Any]) -> Iterator[T]: ...
+    def imap(
+        self,
+        fn: Callable[..., T],
+        it1: Iterable[Any],
+        it2: Iterable[Any],
+        it3: Iterable[Any],
+        it4: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+    ) -> Iterator[T]: ...
 
     def imap(self, fn: Callable[..., T], /, *iterables: Iterable[Any]) -> Iterator[T]:
         """``map(fn, *iterables)`` run in the pool: results in order, as they are consumed.

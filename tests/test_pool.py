@@ -250,7 +250,7 @@ def test_bad_arguments(hub: Any, toolkit_variant: str) -> None:
     with pytest.raises(TypeError, match="callable"):
         pool.imap(3, [1])  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="iterable"):
-        pool.imap(abs)
+        pool.imap(abs)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="callable"):
         pool.starmap(None, [()])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="callable"):
