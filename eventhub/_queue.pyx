@@ -188,8 +188,8 @@ cdef class Queue(_Waitable):
         )
 
 
-cdef class LifoQueue(Queue):
-    """A last-in, first-out queue (a stack), otherwise as ``Queue``."""
+cdef class _ListQueue(Queue):
+    """A queue keeping its items in a list: what LifoQueue and PriorityQueue share."""
 
     cdef int _init_items(self) except -1:
         self._list = []
@@ -197,6 +197,10 @@ cdef class LifoQueue(Queue):
 
     cdef Py_ssize_t _qsize(self) noexcept:
         return len(self._list)
+
+
+cdef class LifoQueue(_ListQueue):
+    """A last-in, first-out queue (a stack), otherwise as ``Queue``."""
 
     cdef int _push(self, object item) except -1:
         self._list.append(item)
@@ -210,18 +214,11 @@ cdef class LifoQueue(Queue):
         return 0
 
 
-cdef class PriorityQueue(Queue):
+cdef class PriorityQueue(_ListQueue):
     """A queue that gives out its smallest item first (``heapq`` order), otherwise as ``Queue``.
 
     Items are typically ``(priority, data)`` tuples.
     """
-
-    cdef int _init_items(self) except -1:
-        self._list = []
-        return 0
-
-    cdef Py_ssize_t _qsize(self) noexcept:
-        return len(self._list)
 
     cdef int _push(self, object item) except -1:
         heappush(self._list, item)

@@ -29,8 +29,11 @@ class Queue(_Waitable, Generic[_T]):
     def join(self) -> None: ...
     def __class_getitem__(cls, item: Any, /) -> Any: ...
 
-class LifoQueue(Queue[_T]):
+class _ListQueue(Queue[_T]):
+    """A queue keeping its items in a list: what LifoQueue and PriorityQueue share."""
+
+class LifoQueue(_ListQueue[_T]):
     """A last-in, first-out queue (a stack), otherwise as ``Queue``."""
 
-class PriorityQueue(Queue[_T]):
+class PriorityQueue(_ListQueue[_T]):
     """A queue that gives out its smallest item first (``heapq`` order), otherwise as ``Queue``."""
