@@ -39,6 +39,9 @@ API = GreenAPI(
     socketpair=net.socketpair,
     listen=_listen,
     connect=net.connect,
+    new_queue=eventhub.Queue,
+    new_semaphore=eventhub.Semaphore,
+    new_pool=eventhub.GreenPool,
 )
 
 

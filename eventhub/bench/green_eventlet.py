@@ -50,6 +50,8 @@ def load() -> GreenTarget:
             import eventlet.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.green.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.semaphore  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import eventlet: {e}") from None
     _check_hub_module(hub_name)
@@ -78,6 +80,9 @@ def load() -> GreenTarget:
         socketpair=eventlet.green.socket.socketpair,
         listen=listen,
         connect=eventlet.connect,
+        new_queue=eventlet.queue.Queue,
+        new_semaphore=eventlet.semaphore.Semaphore,
+        new_pool=eventlet.GreenPool,
         run_coroutine=_coroutine_runner(hub),
     )
     return GreenTarget(

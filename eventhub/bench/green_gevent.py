@@ -13,6 +13,9 @@ def load() -> GreenTarget:
     try:
         import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.lock  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.pool  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import gevent: {e}") from None
@@ -54,6 +57,9 @@ def load() -> GreenTarget:
         socketpair=gevent.socket.socketpair,
         listen=listen,
         connect=gevent.socket.create_connection,
+        new_queue=gevent.queue.Queue,
+        new_semaphore=gevent.lock.Semaphore,
+        new_pool=gevent.pool.Pool,
     )
     loop_type = type(loop)
     return GreenTarget(

@@ -1,4 +1,4 @@
-"""The speed targets of issues 3, 6 and 20, checked against one run's medians.
+"""The project's speed targets, checked against one run's medians.
 
 A target is a ratio measured side by side in the same run: ``subject``'s
 median on ``workload`` over ``reference``'s median on ``reference_workload``
@@ -46,12 +46,18 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
     SpeedTarget("echo", COMPILED, "uvloop", 1.3),
     *(
         SpeedTarget(w, PURE, "eventlet", 1.0)
-        for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo")
+        for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo", "queue", "semaphore", "imap")
     ),
     # Issue 20: the asyncio hub against eventlet's, and awaiting a greenthread
     # from a coroutine within 1.5x the time of awaiting an asyncio.Task.
     *(SpeedTarget(w, ASYNCIO, "eventlet-asyncio", 3.0) for w in ("switch", "timers", "pingpong")),
     SpeedTarget("await", ASYNCIO, "asyncio", 0.67),
+    # The toolkit: queue hand-offs, a contended semaphore and GreenPool.imap
+    # against eventlet's (and the queue against gevent's).
+    SpeedTarget("queue", COMPILED, "eventlet", 2.0),
+    SpeedTarget("queue", COMPILED, "gevent", 1.5),
+    SpeedTarget("semaphore", COMPILED, "eventlet", 2.0),
+    SpeedTarget("imap", COMPILED, "eventlet", 2.0),
 )
 
 #: Issue 6: eventlet's API on eventhub's adapter against eventlet's own epolls hub.

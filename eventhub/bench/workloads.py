@@ -32,6 +32,12 @@ class Sizes:
     echo_messages: int = 500  # round trips per client
     echo_message_size: int = 64
     awaits: int = 50_000  # greenthreads (asyncio: tasks) a coroutine spawns and awaits
+    queue_round_trips: int = 50_000  # an item there and back: two hand-offs
+    semaphore_threads: int = 100  # concurrency: not scaled
+    semaphore_permits: int = 10  # not scaled
+    semaphore_acquires: int = 1000  # per thread
+    imap_calls: int = 100_000
+    pool_size: int = 1000  # not scaled: GreenPool's default
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -53,6 +59,9 @@ class Sizes:
             idle_round_trips=scaled(base.idle_round_trips),
             echo_messages=scaled(base.echo_messages),
             awaits=scaled(base.awaits),
+            queue_round_trips=scaled(base.queue_round_trips),
+            semaphore_acquires=scaled(base.semaphore_acquires),
+            imap_calls=scaled(base.imap_calls),
         )
 
 
@@ -114,6 +123,24 @@ WORKLOADS: tuple[Workload, ...] = (
         "awaits/s",
         "a coroutine spawning a greenthread (asyncio: a task) and awaiting its result, in turn",
         lambda s: s.awaits,
+    ),
+    Workload(
+        "queue",
+        "hand-offs/s",
+        "two greenthreads passing an item back and forth through two queues: each put() hands it to a waiting get()",
+        lambda s: 2 * s.queue_round_trips,
+    ),
+    Workload(
+        "semaphore",
+        "acquires/s",
+        "100 greenthreads sharing a Semaphore(10), each holding it across a sleep(0), 1000 times",
+        lambda s: s.semaphore_threads * s.semaphore_acquires,
+    ),
+    Workload(
+        "imap",
+        "calls/s",
+        "a GreenPool(1000)'s imap over 100k calls of a function returning its argument, consumed in order",
+        lambda s: s.imap_calls,
     ),
 )
 
