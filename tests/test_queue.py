@@ -66,10 +66,10 @@ def test_get_and_put_time_out(hub: Any, toolkit_variant: str) -> None:
     q: eventhub.Queue[int] = eventhub.Queue(1)
     ticks: list[int] = []
 
-    def tick() -> None:
+    def tick() -> None:  # starts only once this greenthread waits
         for i in range(3):
-            sleep(0.005)
             ticks.append(i)
+            sleep(0.005)
 
     ticker = spawn(tick)
     start = time.monotonic()
