@@ -82,7 +82,8 @@ cdef class Queue(_Waitable):
 
         With ``block`` False, or when ``timeout`` seconds pass first, raise
         ``queue.Full`` instead of waiting longer.  An item put while
-        greenthreads wait in ``get()`` goes to the oldest of them.
+        greenthreads wait in ``get()`` goes to the oldest of them.  Safe
+        from any thread: a waiter is woken on its own hub.
         """
         cdef bint at_once = not block
         seconds = None
@@ -103,7 +104,7 @@ cdef class Queue(_Waitable):
             raise Full
 
     def put_nowait(self, item):
-        """``put(item, block=False)``: raise ``queue.Full`` rather than wait."""
+        """``put(item, block=False)``: raise ``queue.Full`` rather than wait.  Safe from any thread."""
         self.put(item, False)
 
     def get(self, block=True, timeout=None):
@@ -139,7 +140,7 @@ cdef class Queue(_Waitable):
         return waiter.value
 
     def get_nowait(self):
-        """``get(block=False)``: raise ``queue.Empty`` rather than wait."""
+        """``get(block=False)``: raise ``queue.Empty`` rather than wait.  Safe from any thread."""
         return self.get(False)
 
     def task_done(self):

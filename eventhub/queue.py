@@ -104,7 +104,8 @@ class Queue(Generic[T]):
 
         With ``block`` False, or when ``timeout`` seconds pass first, raise
         ``queue.Full`` instead of waiting longer.  An item put while
-        greenthreads wait in ``get()`` goes to the oldest of them.
+        greenthreads wait in ``get()`` goes to the oldest of them.  Safe
+        from any thread: a waiter is woken on its own hub.
         """
         seconds = as_timeout(timeout) if block else 0.0
         mutex = self._mutex
@@ -125,7 +126,7 @@ class Queue(Generic[T]):
         # still propagates, but the item stays put.
 
     def put_nowait(self, item: T) -> None:
-        """``put(item, block=False)``: raise ``queue.Full`` rather than wait."""
+        """``put(item, block=False)``: raise ``queue.Full`` rather than wait.  Safe from any thread."""
         self.put(item, False)
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
@@ -159,7 +160,7 @@ class Queue(Generic[T]):
         return handed
 
     def get_nowait(self) -> T:
-        """``get(block=False)``: raise ``queue.Empty`` rather than wait."""
+        """``get(block=False)``: raise ``queue.Empty`` rather than wait.  Safe from any thread."""
         return self.get(False)
 
     def task_done(self) -> None:
