@@ -164,6 +164,22 @@ def test_event_send_from_a_plain_thread(hub: Any, no_hub_errors: None) -> None:
         ev2.wait()
 
 
+def test_no_event_is_lost_to_a_racing_thread(hub: Any, no_hub_errors: None) -> None:
+    """wait() deciding to park while a thread sends, hundreds of times: each wait returns."""
+
+    def send_soon(ev: eventhub.Event[int], i: int) -> None:
+        time.sleep(random.random() / 2000)  # before, while or after wait() decides to park
+        ev.send(i)
+
+    for i in range(300):
+        ev: eventhub.Event[int] = eventhub.Event()
+        thread = threading.Thread(target=send_soon, args=(ev, i))
+        thread.start()
+        with Timeout(SLOW):
+            assert ev.wait() == i
+        thread.join(SLOW)
+
+
 def test_a_plain_thread_waits_on_a_hub_of_its_own(hub: Any, hub_class: Any, toolkit_variant: str, no_hub_errors: None) -> None:
     q: eventhub.Queue[str] = eventhub.Queue()
     sem = eventhub.Semaphore(0)
