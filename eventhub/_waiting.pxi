@@ -236,8 +236,12 @@ cdef class _WaitingLine:
         exception comes in after it was served, ``give_back`` says whether
         what it was handed goes back to the owner (``_give_back``)."""
         cdef _Waiter waiter = _Waiter.__new__(_Waiter)
-        hub = current_hub()
-        cur = getcurrent()
+        try:
+            hub = current_hub()  # makes this thread's hub on its first use here
+            cur = getcurrent()
+        except BaseException:
+            owner._unlock()
+            raise
         waiter.greenlet = cur
         waiter.hub = hub
         waiter.thread = <unsigned long>PyThread_get_thread_ident()

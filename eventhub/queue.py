@@ -107,13 +107,15 @@ class Queue(Generic[T]):
         greenthreads wait in ``get()`` goes to the oldest of them.  Safe
         from any thread: a waiter is woken on its own hub.
         """
-        seconds = as_timeout(timeout) if block else 0.0
+        seconds = 0.0 if not block else None if timeout is None else as_timeout(timeout)
         mutex = self._mutex
         mutex.acquire()
         if self._maxsize <= 0 or len(self._items) < self._maxsize:
-            # Not full: there are no putters waiting either.
+            # Not full: there are no putters waiting either.  (_accept(), inline.)
             try:
-                self._accept(item)
+                if not self._getters.serve(item):
+                    self._push(item)
+                self._unfinished += 1
             finally:
                 mutex.release()
             return
@@ -136,7 +138,7 @@ class Queue(Generic[T]):
         ``queue.Empty`` instead of waiting longer.  Greenthreads waiting
         here get items in the order they came.
         """
-        seconds = as_timeout(timeout) if block else 0.0
+        seconds = 0.0 if not block else None if timeout is None else as_timeout(timeout)
         mutex = self._mutex
         mutex.acquire()
         if self._items:

@@ -88,20 +88,25 @@ def check_int(value: Any, what: str, minimum: int | None = None) -> int:
 
 
 class Waiter:
-    """One parked greenthread: where it waits, what it brought and what it was handed."""
+    """One parked greenthread: where it waits, what it brought and what it was handed.
+
+    Made by ``WaitingLine.wait()``, which sets every attribute.
+    """
 
     __slots__ = ("greenlet", "hub", "thread", "value", "state", "wake_timer")
 
-    def __init__(self, greenlet: Any, hub: Any, value: Any) -> None:
-        self.greenlet = greenlet
-        self.hub = hub
-        self.thread = _get_ident()
-        #: What the waiter brings (a putter's item), then what it is handed.
-        self.value = value
-        self.state = WAITING
-        #: The wake-up, when its server ran in the waiter's thread: cancelled
-        #: if the waiter leaves before it fires.
-        self.wake_timer: Any = None
+    greenlet: Any
+    hub: Any
+    thread: int  # threading.get_ident() of the waiter's thread
+    #: What the waiter brings (a putter's item), then what it is handed.
+    value: Any
+    state: int
+    #: The wake-up, when its server ran in the waiter's thread: cancelled
+    #: if the waiter leaves before it fires.
+    wake_timer: Any
+
+
+_new_waiter = Waiter.__new__
 
 
 def _wake_if_served(waiter: Waiter) -> None:
@@ -149,18 +154,25 @@ class WaitingLine:
         already, ``give_back(value)`` passes on what it was handed (called
         holding the mutex).
         """
-        hub = get_hub()
-        waiter = Waiter(getcurrent(), hub, value)
-        self._waiters.append(waiter)
-        timer = None
         try:
+            hub = get_hub()  # makes this thread's hub on its first use here
+            waiter = _new_waiter(Waiter)
+            waiter.greenlet = getcurrent()
+            waiter.hub = hub
+            waiter.thread = _get_ident()
+            waiter.value = value
+            waiter.state = WAITING
+            waiter.wake_timer = None
+            self._waiters.append(waiter)
             if before_parking is not None:
-                before_parking()
-        except BaseException:
-            self._waiters.pop()
+                try:
+                    before_parking()
+                except BaseException:
+                    self._waiters.pop()
+                    raise
+        finally:
             mutex.release()
-            raise
-        mutex.release()
+        timer = None
         try:
             if timeout is not None:
                 timer = hub.schedule_call_global(timeout, self._expire, mutex, waiter)

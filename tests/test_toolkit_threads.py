@@ -283,3 +283,24 @@ def test_an_item_is_not_lost_to_a_waiter_whose_hub_is_gone(hub: Any, hub_class: 
     q.put("item")
     assert q.get_nowait() == "item"
     assert outcome == [None]
+
+
+def test_a_thread_that_cannot_make_its_hub_leaves_the_queue_usable(hub_class: Any, toolkit_variant: str) -> None:
+    """The hub a blocking get() needs fails to start (out of fds, say): the error
+    reaches the caller, and the queue's lock is not left held."""
+
+    class Unstartable(hub_class):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise OSError("no hub here")
+
+    q: eventhub.Queue[str] = eventhub.Queue()
+    sem = eventhub.Semaphore(0)
+    thread, outcome = in_thread(q.get, Unstartable)
+    thread.join(SLOW)
+    assert isinstance(outcome[0], OSError)
+    thread, outcome = in_thread(sem.acquire, Unstartable)
+    thread.join(SLOW)
+    assert isinstance(outcome[0], OSError)
+    q.put_nowait("still works")  # would hang on a lock left held
+    sem.release()
+    assert q.get_nowait() == "still works" and sem.acquire(blocking=False)
