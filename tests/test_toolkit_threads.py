@@ -289,7 +289,7 @@ def test_a_thread_that_cannot_make_its_hub_leaves_the_queue_usable(hub_class: An
     """The hub a blocking get() needs fails to start (out of fds, say): the error
     reaches the caller, and the queue's lock is not left held."""
 
-    class Unstartable(hub_class):  # type: ignore[misc,valid-type]
+    class Unstartable(hub_class):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             raise OSError("no hub here")
 
