@@ -63,7 +63,7 @@ class _Permits:
 
     def _serve(self) -> None:
         """Hand available permits to the waiters, oldest first (mutex held)."""
-        while self._value > 0 and self._waiters.serve(True):
+        while self._value > 0 and self._waiters and self._waiters.serve(True):
             self._value -= 1
 
     def _give_back(self, _: Any) -> None:

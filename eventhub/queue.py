@@ -113,7 +113,7 @@ class Queue(Generic[T]):
         if self._maxsize <= 0 or len(self._items) < self._maxsize:
             # Not full: there are no putters waiting either.  (_accept(), inline.)
             try:
-                if not self._getters.serve(item):
+                if not (self._getters and self._getters.serve(item)):
                     self._push(item)
                 self._unfinished += 1
             finally:

@@ -115,23 +115,15 @@ def _wake_if_served(waiter: Waiter) -> None:
         waiter.greenlet.switch()
 
 
-class WaitingLine:
-    """Parked greenthreads, oldest first.
+class WaitingLine(collections.deque[Waiter]):
+    """Parked greenthreads, oldest first: a deque of Waiters, so that ``len()``
+    and truth (is anyone waiting?) cost no Python call.
 
     Every method is called with the owning primitive's mutex held; ``wait()``
     releases it.
     """
 
-    __slots__ = ("_waiters",)
-
-    def __init__(self) -> None:
-        self._waiters: collections.deque[Waiter] = collections.deque()
-
-    def __len__(self) -> int:
-        return len(self._waiters)
-
-    def __bool__(self) -> bool:
-        return bool(self._waiters)
+    __slots__ = ()
 
     def wait(
         self,
@@ -163,12 +155,12 @@ class WaitingLine:
             waiter.value = value
             waiter.state = WAITING
             waiter.wake_timer = None
-            self._waiters.append(waiter)
+            self.append(waiter)
             if before_parking is not None:
                 try:
                     before_parking()
                 except BaseException:
-                    self._waiters.pop()
+                    self.pop()
                     raise
         finally:
             mutex.release()
@@ -196,14 +188,14 @@ class WaitingLine:
         with mutex:
             if waiter.state != WAITING:
                 return  # served in time: its wake-up is on the way
-            self._waiters.remove(waiter)
+            self.remove(waiter)
             waiter.state = LEFT
         waiter.greenlet.switch()
 
     def _withdraw(self, waiter: Waiter) -> bool:
         """Take a waiter that is leaving out of the line; True if it had been served."""
         if waiter.state == WAITING:
-            self._waiters.remove(waiter)
+            self.remove(waiter)
             waiter.state = LEFT
             return False
         if waiter.state == SERVED:
@@ -215,9 +207,8 @@ class WaitingLine:
 
     def serve(self, value: Any) -> bool:
         """Hand ``value`` to the oldest waiter and wake it; False if nobody waits."""
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
+        while self:
+            waiter = self.popleft()
             waiter.value = value
             if _wake(waiter):
                 return True
@@ -225,9 +216,8 @@ class WaitingLine:
 
     def take(self) -> Waiter | None:
         """Wake the oldest waiter, leaving it what it brought (``value``); None if nobody waits."""
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
+        while self:
+            waiter = self.popleft()
             if _wake(waiter):
                 return waiter
         return None
