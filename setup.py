@@ -12,6 +12,11 @@ The pyevent hub (eventhub.hubs._pyevent) links against the libevent 2.1
 runtime library, libevent_core-2.1.so.7 (Debian: libevent-core-2.1-7), by its
 versioned name: no libevent headers are needed.  Without that library the
 extension is skipped (named in the warning line), and pyevent is unavailable.
+
+Binary wheels (.ci/build-wheels) link pyevent against a libevent built for
+the wheel's glibc instead of the system's:
+  EVENTHUB_LIBRARY_DIR=DIR       look for the libraries extensions link against
+                                 in DIR only (not the system's folders).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ def _flag(name: str) -> bool:
 
 NO_EXTENSIONS = _flag("EVENTHUB_NO_EXTENSIONS")
 REQUIRE_EXTENSIONS = _flag("EVENTHUB_REQUIRE_EXTENSIONS")
+LIBRARY_DIR = os.environ.get("EVENTHUB_LIBRARY_DIR", "")
 
 #: One set of directives for every module.
 DIRECTIVES = {
@@ -84,17 +90,21 @@ SKIPPED: list[str] = []
 def _find_library(name: str) -> tuple[str, str | None] | None:
     """(versioned file name, folder or None if on the linker's path) of ``lib<name>``, or None.
 
-    Asks ldconfig's cache (ctypes), then looks in the usual library folders.
+    Looks in EVENTHUB_LIBRARY_DIR alone when it is set; otherwise asks
+    ldconfig's cache (ctypes), then looks in the usual library folders.
     """
-    import glob
     import sysconfig
     from ctypes.util import find_library
 
-    found = find_library(name)
-    if found and found.startswith(f"lib{name}.so"):
-        return found, None
-    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    for folder in (f"/usr/lib/{multiarch}", f"/lib/{multiarch}", "/usr/lib64", "/usr/lib", "/usr/local/lib"):
+    if LIBRARY_DIR:
+        folders: tuple[str, ...] = (LIBRARY_DIR,)
+    else:
+        found = find_library(name)
+        if found and found.startswith(f"lib{name}.so"):
+            return found, None
+        multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+        folders = (f"/usr/lib/{multiarch}", f"/lib/{multiarch}", "/usr/lib64", "/usr/lib", "/usr/local/lib")
+    for folder in folders:
         matches = sorted(glob.glob(os.path.join(folder, f"lib{name}.so.*")))
         if matches:
             return os.path.basename(matches[0]), folder
@@ -165,7 +175,8 @@ def extensions() -> list:  # type: ignore[type-arg]
             library, how = NEEDS_LIBRARY[name]
             found = _find_library(library)
             if found is None:
-                SKIPPED.append(f"{name} (lib{library} not found; {how})")
+                where = f" in EVENTHUB_LIBRARY_DIR={LIBRARY_DIR}" if LIBRARY_DIR else ""
+                SKIPPED.append(f"{name} (lib{library} not found{where}; {how})")
                 continue
             soname, folder = found
             # The runtime library by its versioned name: no -dev package needed.

@@ -100,7 +100,11 @@ cdef object _hub_reinit(BaseHub self):
         return
     self._calls.clear()  # queued for the parent's copy of this hub
     self._reinit_poller()
-    self._drop_waker()  # the loop's next pass starts a new one
+    running = self._waker is not None
+    self._drop_waker()
+    if running:
+        # As the pure hub: a new waker now, for a loop that may be mid-pass.
+        self._start_waker()
 
 
 cdef object _hub_destroy(BaseHub self):

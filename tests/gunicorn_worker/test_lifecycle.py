@@ -20,7 +20,7 @@ def test_serves_an_eventlet_app_patched_on_eventhubs_shared_hub(gunicorn: StartG
     assert info["socket_patched"] is True  # monkey-patched before the app loaded
     assert info["eventlet_hub"].startswith("eventhub.eventlet.")
     assert info["shared_hub"] is True  # eventlet's hub is eventhub's hub
-    assert info["lifo_queue"] == "eventhub.gunicorn.fair_queue.FairLifoQueue"  # what pools build on: fair
+    assert info["fair_queues"] is True  # what pools build on: eventlet.queue.LightQueue, made fair
     server.signal(signal.SIGTERM)
     assert server.wait_exit(20) == 0
     assert server.tracebacks() == []
