@@ -165,6 +165,16 @@ def main() -> list[int]:
         pass
     plain.close()
     hanging_up.wait()
+    # wrap_tls over a socket pair whose other end hangs up: the handshake fails.
+    near, far = net.socketpair()
+    eventhub.spawn(far.close)
+    refused = False
+    try:
+        wrapped: net.TLSSocket = net.wrap_tls(near, ssl.create_default_context(), server_hostname="localhost")
+        wrapped.close()
+    except OSError:
+        refused = True
+    assert refused
     toolkit()
     return results
 
