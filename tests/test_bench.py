@@ -98,7 +98,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
     assert doc["results"][impl]["description"]
 
 
-@pytest.mark.timeout(300)  # run_cli's own limit: every hub variant x ten workloads, a process per sample
+@pytest.mark.timeout(300)  # run_cli's own limit: every hub variant x thirteen workloads, a process per sample
 def test_every_available_hub_variant_runs_every_workload() -> None:
     hub_impls = [i.name for i in impls.DEFAULT if i.kind == "eventhub"]
     code, doc, stderr = run_bench("--impl", ",".join(hub_impls))
@@ -134,6 +134,7 @@ def test_repeats_give_one_sample_each_and_the_median() -> None:
     assert doc["results"]["epolls-pure"]["description"].endswith("eventhub.hubs.epolls.PureHub")
 
 
+@pytest.mark.timeout(300)  # run_cli's own limit: four peers x thirteen workloads, a process per sample
 def test_peers_run_every_workload_or_are_skipped_with_the_reason() -> None:
     code, doc, stderr = run_bench("--impl", ",".join(PEERS), "--baseline", "asyncio")
     assert code == 0, stderr

@@ -30,7 +30,8 @@ NOT_FOUND = b"no such page\n"
 
 def example_source() -> str:
     """The one Python block of the toolkit page that is a whole program."""
-    (source,) = [b for b in re.findall(r"```python\n(.*?)```", TOOLKIT_PAGE.read_text(), re.S) if "def fetch_all" in b]
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", TOOLKIT_PAGE.read_text(), re.S)
+    (source,) = [b for b in blocks if "def fetch_all" in b]
     return source
 
 
