@@ -76,6 +76,8 @@ MODULES = {
     "eventhub._net": ["eventhub/_net.pyx"],
     "eventhub._timeout": ["eventhub/_timeout.pyx"],
     "eventhub._greenthread": ["eventhub/_greenthread.pyx"],
+    "eventhub._queue": ["eventhub/_queue.pyx"],
+    "eventhub._locks": ["eventhub/_locks.pyx"],
 }
 
 #: extension name -> (shared library it links against, how to get it).

@@ -1,7 +1,8 @@
 """``python -m eventhub``: which hub would be chosen, and which backends exist.
 
 Prints the hub ``use_hub(None)`` picks (honouring ``EVENTHUB_HUB``), whether it
-is the compiled or the pure-Python variant, which CPython-specific speed
+and the other accelerated pieces (sleep, Timeout, sockets, queues, locks) are
+the compiled or the pure-Python variant, which CPython-specific speed
 shortcuts are on, for every built-in backend whether it is available here,
 compiled and/or pure, and any compiled module that is installed but does not
 import (exit status 1 then).
@@ -34,11 +35,12 @@ def main() -> int:
         status = 1
     else:
         print(f"chosen hub: {_describe(chosen)} ({hubs.hub_variant(chosen)}, {source})")
-    from eventhub import greenthread, net, timeout
+    from eventhub import greenthread, locks, net, queue, timeout
 
     sleep_variant = "pure" if greenthread.sleep is greenthread.pure_sleep else "compiled"
     net_variant = "compiled" if net._fast is not None else "pure"
     print(f"sleep: {sleep_variant}; Timeout: {timeout.VARIANT}; socket recv/send: {net_variant}")
+    print(f"Queue, LifoQueue, PriorityQueue: {queue.VARIANT}; Semaphore, BoundedSemaphore, Lock: {locks.VARIANT}")
     core = load_compiled("_core")
     if core is not None:
         shortcuts = core.cpython_shortcuts()

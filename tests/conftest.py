@@ -16,7 +16,8 @@ says what it did not test.
 
 ``greenthread_variant`` does the same for greenthread.py's compiled twins
 (eventhub/_greenthread.pyx): a test that takes it runs once with them
-(when built) and once with the pure reference.
+(when built) and once with the pure reference.  ``toolkit_variant`` does it
+for the queues' and locks' twins (eventhub/_queue.pyx, eventhub/_locks.pyx).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import pytest
 
 import eventhub
 import eventhub.asyncio
+import eventhub.locks
+import eventhub.queue
 import system_packages
 from eventhub import hubs
 from eventhub.hubs import epolls, pyevent
@@ -125,6 +128,32 @@ def greenthread_variant(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         for method in ("wait", "link", "_finish", "__await__"):
             monkeypatch.setattr(gt.GreenThread, method, getattr(gt, f"pure_{method.strip('_')}"))
         monkeypatch.setattr(eventhub.asyncio, "_future_on", eventhub.asyncio.pure_future_on)
+    return str(request.param)
+
+
+TOOLKIT_VARIANTS = [pytest.param("pure", id="toolkit-pure")]
+if eventhub.queue.VARIANT == "compiled" and eventhub.locks.VARIANT == "compiled":
+    TOOLKIT_VARIANTS.append(pytest.param("compiled", id="toolkit-compiled", marks=pytest.mark.compiled))
+
+#: module -> the toolkit classes it names, which "pure" replaces by the reference's.
+TOOLKIT_CLASSES = {
+    eventhub.queue: ("Queue", "LifoQueue", "PriorityQueue"),
+    eventhub.locks: ("Semaphore", "BoundedSemaphore", "Lock"),
+}
+
+
+@pytest.fixture(params=TOOLKIT_VARIANTS)
+def toolkit_variant(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The compiled queues and locks (when built), or for "pure" the reference's,
+    as ``eventhub.Queue``, ``eventhub.locks.Lock``, ... (GreenPool and Condition
+    take theirs from ``eventhub.locks``)."""
+    if request.param == "pure":
+        for module, names in TOOLKIT_CLASSES.items():
+            for name in names:
+                pure = getattr(module, f"Pure{name}")
+                for holder in (module, eventhub, request.module):
+                    if hasattr(holder, name):
+                        monkeypatch.setattr(holder, name, pure)
     return str(request.param)
 
 

@@ -81,6 +81,10 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
             assert cell["status"] == "n/a"
             assert "asyncio loop" in cell["reason"]
             continue
+        if name == "imap" and impl in ("asyncio", "uvloop"):
+            assert cell["status"] == "n/a"
+            assert "no pool" in cell["reason"]
+            continue
         if impl.startswith("selects-") and name == "idle":
             assert cell["status"] == "n/a"
             assert "FD_SETSIZE" in cell["reason"]
@@ -96,7 +100,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
     assert doc["results"][impl]["description"]
 
 
-@pytest.mark.timeout(300)  # run_cli's own limit: every hub variant x ten workloads, a process per sample
+@pytest.mark.timeout(300)  # run_cli's own limit: every hub variant x thirteen workloads, a process per sample
 def test_every_available_hub_variant_runs_every_workload() -> None:
     hub_impls = [i.name for i in impls.DEFAULT if i.kind == "eventhub"]
     code, doc, stderr = run_bench("--impl", ",".join(hub_impls))
@@ -132,6 +136,7 @@ def test_repeats_give_one_sample_each_and_the_median() -> None:
     assert doc["results"]["epolls-pure"]["description"].endswith("eventhub.hubs.epolls.PureHub")
 
 
+@pytest.mark.timeout(300)  # run_cli's own limit: four peers x thirteen workloads, a process per sample
 def test_peers_run_every_workload_or_are_skipped_with_the_reason() -> None:
     code, doc, stderr = run_bench("--impl", ",".join(PEERS), "--baseline", "asyncio")
     assert code == 0, stderr
@@ -140,8 +145,12 @@ def test_peers_run_every_workload_or_are_skipped_with_the_reason() -> None:
     for peer in PEERS:  # each peer's name is its module's
         if importable(peer):
             assert_did_the_work(doc, peer)
-            ratios = [c["ratio"] for c in doc["results"][peer]["workloads"].values() if c["status"] == "ok"]
+            baseline = doc["results"]["asyncio"]["workloads"]
+            cells = doc["results"][peer]["workloads"].items()
+            ratios = [c["ratio"] for name, c in cells if c["status"] == "ok" and baseline[name]["status"] == "ok"]
             assert ratios and all(r is not None and r > 0 for r in ratios)
+            # No ratio where the baseline has no number (asyncio has no imap).
+            assert all(c["ratio"] is None for name, c in cells if baseline[name]["status"] != "ok")
         else:
             assert "cannot import" in doc["skipped"][peer]
 
@@ -314,6 +323,32 @@ def test_the_asyncio_hub_targets_are_judged_against_eventlets_asyncio_hub_and_ta
     assert checks["asyncio-compiled pingpong >= 3x eventlet-asyncio"]["met"] is False
     assert checks["asyncio-compiled await >= 0.67x asyncio"]["ratio"] == pytest.approx(130 / 180)
     assert checks["asyncio-compiled await >= 0.67x asyncio"]["met"] is True
+
+
+def test_the_toolkit_targets_are_judged_against_eventlets_and_gevents() -> None:
+    def cell(impl: str, workload: str, rate: float) -> runner.Cell:
+        return runner.Cell(impl, workload, expected=100, counted=[100], seconds=[100 / rate])
+
+    cells = [
+        cell("epolls-compiled", "queue", 300_000),
+        cell("eventlet", "queue", 100_000),
+        cell("gevent", "queue", 250_000),
+        cell("epolls-compiled", "semaphore", 150_000),
+        cell("eventlet", "semaphore", 50_000),
+        cell("epolls-compiled", "imap", 80_000),
+        cell("eventlet", "imap", 20_000),
+        cell("epolls-pure", "imap", 15_000),
+    ]
+    checks = {c["target"]: c for c in targets.check(targets.DEFAULT_TARGETS, cells)}
+    assert {name: c["met"] for name, c in checks.items()} == {
+        "epolls-compiled queue >= 2x eventlet": True,
+        "epolls-compiled queue >= 1.5x gevent": False,
+        "epolls-compiled semaphore >= 2x eventlet": True,
+        "epolls-compiled imap >= 2x eventlet": True,
+        "epolls-pure imap >= 1x eventlet": False,  # the pure queue and semaphore cells were not selected
+    }
+    assert checks["epolls-compiled queue >= 1.5x gevent"]["ratio"] == pytest.approx(1.2)
+    assert checks["epolls-compiled imap >= 2x eventlet"]["ratio"] == pytest.approx(4.0)
 
 
 def test_targets_with_a_failed_or_skipped_side_are_not_judged() -> None:

@@ -23,6 +23,7 @@ pytest.importorskip("mypy", reason="mypy is not installed (the tox env 'mypy' ru
 
 PROGRAMS = Path(__file__).parent / "typing"
 README = Path(__file__).parent.parent / "README.md"
+TOOLKIT_PAGE = Path(__file__).parent.parent / "docs" / "toolkit.md"
 STUBS = Path(__file__).parent.parent / "stubs" / "eventhub"
 EXPECTED = re.compile(r"#\s*error:\s*\[([a-z-]+)\]\s*$")
 REPORTED = re.compile(r"^[^:]+:(\d+): error: .*\[([a-z-]+)\]$")
@@ -40,6 +41,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(program, work)
     (echo_example,) = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if "net.serve" in b]
     (work / "readme_example.py").write_text(echo_example)
+    (fetcher,) = [b for b in re.findall(r"```python\n(.*?)```", TOOLKIT_PAGE.read_text(), re.S) if "def fetch_all" in b]
+    (work / "toolkit_example.py").write_text(fetcher)
     package = Path(eventhub.__file__).parent
     if not _installed_with_stubs(package):
         if not STUBS.is_dir():
@@ -71,6 +74,12 @@ def test_user_program_passes_strict(workdir: Path) -> None:
 def test_readme_example_passes_strict(workdir: Path) -> None:
     status, output = run_mypy(workdir, "readme_example.py")
     assert status == 0, output
+
+
+def test_toolkit_page_example_passes_strict(workdir: Path) -> None:
+    status, output = run_mypy(workdir, "toolkit_example.py")
+    assert status == 0, output
+    assert "type: ignore" not in (workdir / "toolkit_example.py").read_text()
 
 
 def test_user_mistakes_are_reported(workdir: Path) -> None:

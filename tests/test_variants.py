@@ -88,11 +88,18 @@ def test_main_reports_every_backend(run_python: RunPython) -> None:
     for name in hubs.BUILTIN_HUBS:
         assert f"  {name} " in out
     assert f"({hubs.VARIANT}," in out
+    from eventhub import locks, queue
+
+    assert f"Queue, LifoQueue, PriorityQueue: {queue.VARIANT}; Semaphore, BoundedSemaphore, Lock: {locks.VARIANT}" in out
 
 
-@pytest.mark.parametrize("name", ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread"])
+@pytest.mark.parametrize(
+    "name",
+    ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread", "eventhub._queue", "eventhub._locks"],
+)
 def test_other_extensions_are_used_when_built(name: str) -> None:
-    from eventhub import greenthread, net, timeout
+    import eventhub
+    from eventhub import greenthread, locks, net, queue, timeout
 
     try:
         importlib.import_module(name)
@@ -103,10 +110,16 @@ def test_other_extensions_are_used_when_built(name: str) -> None:
         assert net._fast is None and timeout.VARIANT == "pure"
         assert greenthread.sleep is greenthread.pure_sleep
         assert all(vars(net.GreenSocket)[name] is method for name, method in net.PURE_METHODS.items())
+        assert queue.VARIANT == locks.VARIANT == "pure"
+        assert eventhub.Queue is queue.PureQueue and eventhub.Semaphore is locks.PureSemaphore
     else:
         assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
         assert greenthread.sleep is not greenthread.pure_sleep
         assert all(vars(net.GreenSocket)[name] is getattr(net._fast, name) for name in net.PURE_METHODS)
+        assert queue.VARIANT == locks.VARIANT == "compiled"
+        for public, module in (("Queue", queue), ("LifoQueue", queue), ("PriorityQueue", queue),
+                               ("Semaphore", locks), ("BoundedSemaphore", locks), ("Lock", locks)):
+            assert getattr(eventhub, public) is getattr(module, public) is not getattr(module, f"Pure{public}")
 
 
 def test_compiled_core_reads_socket_fds_in_c() -> None:

@@ -6,7 +6,9 @@ Equivalents chosen for greenlet primitives: a greenthread is a Task,
 Timeout), a hub timer is ``loop.call_later``, cooperative socket calls are
 ``loop.sock_recv``/``loop.sock_sendall``, the echo and TLS tests use the
 streams API (``start_server``/``open_connection``, with ``ssl=`` for TLS),
-and the thread pool is ``asyncio.to_thread``.
+the thread pool is ``asyncio.to_thread``, and the queue and semaphore are
+``asyncio.Queue`` and ``asyncio.Semaphore``.  asyncio has no pool to
+``imap`` over: that workload is n/a.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Callable, Coroutine
 
 from eventhub.bench import certs
 from eventhub.bench.green import Sample, WorkloadError, contexts_of
-from eventhub.bench.target import Unavailable
+from eventhub.bench.target import NotApplicable, Unavailable
 from eventhub.bench.workloads import Sizes
 
 Workload = Callable[[Sizes], Coroutine[Any, Any, Sample]]
@@ -234,6 +236,54 @@ async def tls_echo(sizes: Sizes) -> Sample:
     return await _echo(sizes.tls_clients, sizes.tls_messages, sizes.tls_message_size, server_context, client_context)
 
 
+async def queue(sizes: Sizes) -> Sample:
+    n = sizes.queue_round_trips
+    there: asyncio.Queue[int] = asyncio.Queue()
+    back: asyncio.Queue[int] = asyncio.Queue()
+
+    async def echo() -> None:
+        get, put = there.get, back.put_nowait
+        for _ in range(n):
+            put(await get())
+
+    put, get = there.put_nowait, back.get
+    count = 0
+    start = time.perf_counter()
+    echoer = asyncio.create_task(echo())
+    for i in range(n):
+        put(i)
+        if await get() == i:
+            count += 2
+    elapsed = time.perf_counter() - start
+    await echoer
+    return count, elapsed
+
+
+async def semaphore(sizes: Sizes) -> Sample:
+    permits = sizes.semaphore_permits
+    sem = asyncio.Semaphore(permits)
+    sleep = asyncio.sleep
+    holding = 0
+
+    async def worker(n: int) -> int:
+        nonlocal holding
+        for _ in range(n):
+            async with sem:
+                holding += 1
+                if holding > permits:
+                    raise WorkloadError(f"{holding} tasks hold a semaphore of {permits}")
+                await sleep(0)
+                holding -= 1
+        return n
+
+    start = time.perf_counter()
+    tasks = [asyncio.create_task(worker(sizes.semaphore_acquires)) for _ in range(sizes.semaphore_threads)]
+    count = 0
+    for t in tasks:
+        count += await t
+    return count, time.perf_counter() - start
+
+
 WORKLOAD_FUNCTIONS: dict[str, Workload] = {
     "switch": switch,
     "spawn": spawn,
@@ -245,7 +295,11 @@ WORKLOAD_FUNCTIONS: dict[str, Workload] = {
     "await": await_task,
     "offload": offload,
     "tls": tls_echo,
+    "queue": queue,
+    "semaphore": semaphore,
 }
+#: Workloads with no asyncio counterpart, and why.
+NOT_APPLICABLE = {"imap": "asyncio has no pool of workers to map a function over"}
 
 
 class AsyncioTarget:
@@ -256,6 +310,8 @@ class AsyncioTarget:
         self.loop_factory = loop_factory
 
     def run(self, workload: str, sizes: Sizes) -> Sample:
+        if workload in NOT_APPLICABLE:
+            raise NotApplicable(NOT_APPLICABLE[workload])
         with asyncio.Runner(loop_factory=self.loop_factory) as runner:
             return runner.run(WORKLOAD_FUNCTIONS[workload](sizes))
 

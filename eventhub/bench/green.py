@@ -1,9 +1,10 @@
 """The workloads for greenlet frameworks (eventhub, eventlet, gevent), written once.
 
 Each framework supplies a ``GreenAPI``: its own spawn, join, sleep,
-Timeout, raw timers, event, cooperative sockets, thread pool and TLS, bound
-directly (no wrapper where the framework's API already fits) so the loops
-below measure the framework, not an adapter.  Every workload returns a ``Sample``: the
+Timeout, raw timers, event, cooperative sockets, thread pool, TLS, queue,
+semaphore and pool, bound directly (no wrapper where the framework's API
+already fits) so the loops below measure the framework, not an adapter.
+Every workload returns a ``Sample``: the
 operations it counted and the seconds its timed part took.
 """
 
@@ -70,6 +71,9 @@ class GreenAPI:
     connect: Callable[[tuple[str, int]], Any]
     to_thread: Callable[..., Any]  # (fn, *args) -> fn(*args) run in the framework's thread pool
     tls: GreenTLS
+    new_queue: Callable[[], Any]  # an unbounded FIFO queue: put(item), get()
+    new_semaphore: Callable[[int], Any]  # a semaphore of n permits, usable in `with`
+    new_pool: Callable[[int], Any]  # a pool of n greenthreads with imap(fn, iterable)
     #: Block the calling greenthread until a coroutine finishes (its result);
     #: None where greenthreads do not run on an asyncio loop.
     run_coroutine: Callable[[Any], Any] | None = None
@@ -321,6 +325,66 @@ def tls_echo(api: GreenAPI, sizes: Sizes) -> Sample:
     return _echo(api, sizes.tls_clients, sizes.tls_messages, sizes.tls_message_size, serve, connect)
 
 
+def queue(api: GreenAPI, sizes: Sizes) -> Sample:
+    n = sizes.queue_round_trips
+    there, back = api.new_queue(), api.new_queue()
+
+    def echo() -> None:
+        get, put = there.get, back.put
+        for _ in range(n):
+            put(get())
+
+    put, get = there.put, back.get
+    count = 0
+    start = time.perf_counter()
+    echoer = api.spawn(echo)
+    for i in range(n):
+        put(i)
+        if get() == i:
+            count += 2
+    elapsed = time.perf_counter() - start
+    api.join(echoer)
+    return count, elapsed
+
+
+def semaphore(api: GreenAPI, sizes: Sizes) -> Sample:
+    permits = sizes.semaphore_permits
+    sem = api.new_semaphore(permits)
+    sleep = api.sleep
+    holding = 0
+
+    def worker(n: int) -> int:
+        nonlocal holding
+        for _ in range(n):
+            with sem:
+                holding += 1
+                if holding > permits:
+                    raise WorkloadError(f"{holding} greenthreads hold a semaphore of {permits}")
+                sleep(0)
+                holding -= 1
+        return n
+
+    start = time.perf_counter()
+    threads = [api.spawn(worker, sizes.semaphore_acquires) for _ in range(sizes.semaphore_threads)]
+    count = sum(api.join(t) for t in threads)
+    return count, time.perf_counter() - start
+
+
+def imap(api: GreenAPI, sizes: Sizes) -> Sample:
+    pool = api.new_pool(sizes.pool_size)
+
+    def call(x: int) -> int:
+        return x
+
+    count = 0
+    start = time.perf_counter()
+    for i, result in enumerate(pool.imap(call, range(sizes.imap_calls))):
+        if result != i:
+            raise WorkloadError(f"imap gave result {result!r} in place {i}")
+        count += 1
+    return count, time.perf_counter() - start
+
+
 WORKLOAD_FUNCTIONS: dict[str, Callable[[GreenAPI, Sizes], Sample]] = {
     "switch": switch,
     "spawn": spawn,
@@ -332,4 +396,7 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[GreenAPI, Sizes], Sample]] = {
     "await": await_greenthread,
     "offload": offload,
     "tls": tls_echo,
+    "queue": queue,
+    "semaphore": semaphore,
+    "imap": imap,
 }

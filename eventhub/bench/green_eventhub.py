@@ -51,6 +51,9 @@ API = GreenAPI(
     connect=net.connect,
     to_thread=eventhub.to_thread,
     tls=GreenTLS(contexts_of(ssl.SSLContext), _tls_server, _tls_connect),
+    new_queue=eventhub.Queue,
+    new_semaphore=eventhub.Semaphore,
+    new_pool=eventhub.GreenPool,
 )
 
 

@@ -52,6 +52,8 @@ def load() -> GreenTarget:
             import eventlet.green.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.green.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.semaphore  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.tpool  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import eventlet: {e}") from None
@@ -89,6 +91,9 @@ def load() -> GreenTarget:
         connect=eventlet.connect,
         to_thread=eventlet.tpool.execute,
         tls=GreenTLS(contexts_of(eventlet.green.ssl.SSLContext), tls_server, tls_connect),
+        new_queue=eventlet.queue.Queue,
+        new_semaphore=eventlet.semaphore.Semaphore,
+        new_pool=eventlet.GreenPool,
         run_coroutine=_coroutine_runner(hub),
     )
     return GreenTarget(

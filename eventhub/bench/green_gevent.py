@@ -14,6 +14,9 @@ def load() -> GreenTarget:
     try:
         import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.lock  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.pool  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
@@ -65,6 +68,9 @@ def load() -> GreenTarget:
         connect=gevent.socket.create_connection,
         to_thread=hub.threadpool.apply,
         tls=GreenTLS(contexts_of(gevent.ssl.SSLContext), tls_server, tls_connect),
+        new_queue=gevent.queue.Queue,
+        new_semaphore=gevent.lock.Semaphore,
+        new_pool=gevent.pool.Pool,
     )
     loop_type = type(loop)
     return GreenTarget(

@@ -46,7 +46,7 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
     SpeedTarget("echo", COMPILED, "uvloop", 1.3),
     *(
         SpeedTarget(w, PURE, "eventlet", 1.0)
-        for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo")
+        for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo", "queue", "semaphore", "imap")
     ),
     # Issue 20: the asyncio hub against eventlet's, and awaiting a greenthread
     # from a coroutine within 1.5x the time of awaiting an asyncio.Task.
@@ -60,6 +60,12 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
     SpeedTarget("offload", COMPILED, "gevent", 1.0),
     SpeedTarget("tls", COMPILED, "gevent", 1.0),
     *(SpeedTarget(w, PURE, "eventlet", 1.0) for w in ("offload", "tls")),
+    # The toolkit: queue hand-offs, a contended semaphore and GreenPool.imap
+    # against eventlet's (and the queue against gevent's).
+    SpeedTarget("queue", COMPILED, "eventlet", 2.0),
+    SpeedTarget("queue", COMPILED, "gevent", 1.5),
+    SpeedTarget("semaphore", COMPILED, "eventlet", 2.0),
+    SpeedTarget("imap", COMPILED, "eventlet", 2.0),
 )
 
 #: Issue 6: eventlet's API on eventhub's adapter against eventlet's own epolls hub.

@@ -36,6 +36,12 @@ class Sizes:
     tls_clients: int = 50  # concurrency: not scaled
     tls_messages: int = 100  # round trips per TLS connection
     tls_message_size: int = 256
+    queue_round_trips: int = 50_000  # an item there and back: two hand-offs
+    semaphore_threads: int = 100  # concurrency: not scaled
+    semaphore_permits: int = 10  # not scaled
+    semaphore_acquires: int = 1000  # per thread
+    imap_calls: int = 100_000
+    pool_size: int = 1000  # not scaled: GreenPool's default
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -59,6 +65,9 @@ class Sizes:
             awaits=scaled(base.awaits),
             offloads=scaled(base.offloads),
             tls_messages=scaled(base.tls_messages),
+            queue_round_trips=scaled(base.queue_round_trips),
+            semaphore_acquires=scaled(base.semaphore_acquires),
+            imap_calls=scaled(base.imap_calls),
         )
 
 
@@ -136,6 +145,24 @@ WORKLOADS: tuple[Workload, ...] = (
         "messages/s",
         "TLS echo server and 50 concurrent loopback TLS clients, handshakes included, 256-byte messages",
         lambda s: s.tls_clients * s.tls_messages,
+    ),
+    Workload(
+        "queue",
+        "hand-offs/s",
+        "two greenthreads passing an item back and forth through two queues: each put() hands it to a waiting get()",
+        lambda s: 2 * s.queue_round_trips,
+    ),
+    Workload(
+        "semaphore",
+        "acquires/s",
+        "100 greenthreads sharing a Semaphore(10), each holding it across a sleep(0), 1000 times",
+        lambda s: s.semaphore_threads * s.semaphore_acquires,
+    ),
+    Workload(
+        "imap",
+        "calls/s",
+        "a GreenPool(1000)'s imap over 100k calls of a function returning its argument, consumed in order",
+        lambda s: s.imap_calls,
     ),
 )
 

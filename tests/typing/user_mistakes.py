@@ -45,3 +45,21 @@ def mistakes() -> None:
     tls = net.connect(("localhost", 443), tls=ssl.create_default_context())
     tls.version().upper()  # error: [union-attr]
     net.wrap_tls(sock, "context")  # error: [arg-type]
+
+
+def toolkit_mistakes() -> None:
+    jobs: eventhub.Queue[int] = eventhub.Queue()
+    jobs.put("one")  # error: [arg-type]
+    name: str = jobs.get()  # error: [assignment]
+    eventhub.Queue(maxsize="10")  # error: [arg-type]
+    jobs.get(timeout="soon")  # error: [arg-type]
+    eventhub.Semaphore("2")  # error: [arg-type]
+    eventhub.Lock().release(1)  # error: [call-arg]
+    acquired: str = eventhub.Lock().acquire()  # error: [assignment]
+    eventhub.Condition(eventhub.Semaphore())  # error: [arg-type]
+
+    pool = eventhub.GreenPool(10)
+    pool.spawn(name_length, 1)  # error: [arg-type]
+    length: str = pool.spawn(name_length, "x").wait()  # error: [assignment]
+    lengths: list[str] = list(pool.imap(name_length, ["a", "b"]))  # error: [arg-type]
+    pool.imap(name_length, [1, 2])  # error: [arg-type]

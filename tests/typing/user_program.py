@@ -55,6 +55,59 @@ def wait_readable(sock: socket.socket) -> None:
         raise
 
 
+def toolkit() -> None:
+    """Queues, locks and a pool, with no annotation a reader would not write anyway."""
+    jobs: eventhub.Queue[int] = eventhub.Queue(maxsize=10)
+    done = eventhub.LifoQueue[str]()
+    urgent: eventhub.PriorityQueue[tuple[int, str]] = eventhub.PriorityQueue()
+    lock = eventhub.Lock()
+    ready = eventhub.Condition(lock)
+    limit = eventhub.BoundedSemaphore(2)
+    pool = eventhub.GreenPool(4)
+
+    def worker() -> None:
+        while True:
+            n = jobs.get()
+            with limit:
+                done.put(f"job {n}: {square(n)}")
+            jobs.task_done()
+
+    pool.spawn_n(worker)
+    for n in range(3):
+        jobs.put(n, timeout=1.0)
+    jobs.join()
+    assert sorted(done.get_nowait() for _ in range(3)) == ["job 0: 0", "job 1: 1", "job 2: 4"]
+
+    urgent.put((2, "later"))
+    urgent.put((1, "first"))
+    priority, text = urgent.get()
+    assert (priority, text.upper()) == (1, "FIRST")
+
+    squares: list[int] = list(pool.imap(square, range(4)))
+    powers = list(pool.imap(pow, [2, 3], [3, 2]))
+    sums = list(pool.starmap(lambda a, b: a + b, [(1, 2), (3, 4)]))
+    thread: eventhub.GreenThread[int] = pool.spawn(square, 5)
+    assert squares == [0, 1, 4, 9] and powers == [8, 9] and sums == [3, 7] and thread.wait() == 25
+
+    def notify_soon() -> None:
+        with ready:
+            ready.notify_all()
+
+    with ready:
+        eventhub.spawn(notify_soon)
+        notified: bool = ready.wait(timeout=1.0)
+    sem = eventhub.Semaphore()
+    got: bool = sem.acquire(timeout=0.1)
+    sem.release()
+    assert notified and got and pool.free() == 3 and pool.running() == 1
+    pool.resize(8)
+    waiting = pool.spawn(pool.waitall)  # refused from inside the pool
+    try:
+        waiting.wait()
+    except RuntimeError:
+        pass
+
+
 def main() -> list[int]:
     try:
         hubs.use_hub("epolls")
@@ -112,6 +165,17 @@ def main() -> list[int]:
         pass
     plain.close()
     hanging_up.wait()
+    # wrap_tls over a socket pair whose other end hangs up: the handshake fails.
+    near, far = net.socketpair()
+    eventhub.spawn(far.close)
+    refused = False
+    try:
+        wrapped: net.TLSSocket = net.wrap_tls(near, ssl.create_default_context(), server_hostname="localhost")
+        wrapped.close()
+    except OSError:
+        refused = True
+    assert refused
+    toolkit()
     return results
 
 

@@ -1,0 +1,39 @@
+"""Types of eventhub/_queue.pyx: the compiled twins of ``eventhub.queue``'s
+``Queue``, ``LifoQueue`` and ``PriorityQueue`` (typed as the reference)."""
+
+from typing import Any, Generic, TypeVar
+
+from typing_extensions import disjoint_base
+
+_T = TypeVar("_T")
+
+@disjoint_base
+class _Waitable:
+    """The mutex every compiled primitive has."""
+
+@disjoint_base
+class Queue(_Waitable, Generic[_T]):
+    """A first-in, first-out queue; ``maxsize`` <= 0 means unbounded."""
+
+    def __init__(self, maxsize: int = 0) -> None: ...
+    @property
+    def maxsize(self) -> int: ...
+    def qsize(self) -> int: ...
+    def empty(self) -> bool: ...
+    def full(self) -> bool: ...
+    def put(self, item: _T, block: bool = True, timeout: float | None = None) -> None: ...
+    def put_nowait(self, item: _T) -> None: ...
+    def get(self, block: bool = True, timeout: float | None = None) -> _T: ...
+    def get_nowait(self) -> _T: ...
+    def task_done(self) -> None: ...
+    def join(self) -> None: ...
+    def __class_getitem__(cls, item: Any, /) -> Any: ...
+
+class _ListQueue(Queue[_T]):
+    """A queue keeping its items in a list: what LifoQueue and PriorityQueue share."""
+
+class LifoQueue(_ListQueue[_T]):
+    """A last-in, first-out queue (a stack), otherwise as ``Queue``."""
+
+class PriorityQueue(_ListQueue[_T]):
+    """A queue that gives out its smallest item first (``heapq`` order), otherwise as ``Queue``."""
