@@ -1,4 +1,4 @@
-"""eventlet as a benchmark target, on the hub ``$EVENTLET_HUB`` names.
+"""eventlet as a benchmark subject, on the hub ``$EVENTLET_HUB`` names.
 
 The orchestrator sets ``EVENTLET_HUB`` (``epolls``, or eventhub's adapter
 ``eventhub.eventlet:Hub`` in ``--eventlet`` mode) in the worker's
@@ -14,7 +14,7 @@ from typing import Any
 
 from eventhub.bench import certs
 from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
-from eventhub.bench.target import GreenTarget, Unavailable
+from eventhub.bench.workload_runner import GreenWorkloadRunner, Unavailable
 
 
 def _check_hub_module(hub: str) -> None:
@@ -40,7 +40,7 @@ def _coroutine_runner(hub: Any) -> Any:
     return lambda coro: spawn_for_awaitable(coro).wait()
 
 
-def load() -> GreenTarget:
+def load() -> GreenWorkloadRunner:
     hub_name = os.environ.get("EVENTLET_HUB", "")
     if not hub_name:
         raise Unavailable("EVENTLET_HUB is not set")
@@ -91,7 +91,7 @@ def load() -> GreenTarget:
         tls=GreenTLS(contexts_of(eventlet.green.ssl.SSLContext), tls_server, tls_connect),
         run_coroutine=_coroutine_runner(hub),
     )
-    return GreenTarget(
+    return GreenWorkloadRunner(
         f"eventlet {eventlet.__version__} {hub_type.__module__}.{hub_type.__qualname__}",
         api,
         eventlet.hubs.use_hub,  # a fresh hub of $EVENTLET_HUB's class

@@ -10,7 +10,7 @@
 # general path, which is slower and always right.  Where CPython has a public
 # replacement (3.13's PyObject_GetOptionalAttr and PyWeakref_GetRef), it is
 # used from the version that has it.  `available()` below says which
-# shortcuts this build has; tests/test_pycompat.py checks each one engages.
+# shortcuts this build has; tests/test_shortcuts.py checks each one engages.
 #
 # None of them keeps process-global state: the class memos live in the
 # modules that use them, and the compiled modules load in one interpreter
