@@ -37,7 +37,7 @@ def main() -> int:
     from eventhub import greenthread, net, timeout
 
     sleep_variant = "pure" if greenthread.sleep is greenthread.pure_sleep else "compiled"
-    net_variant = "compiled" if net._fast is not None else "pure"
+    net_variant = "compiled" if net._compiled is not None else "pure"
     print(f"sleep: {sleep_variant}; Timeout: {timeout.VARIANT}; socket recv/send: {net_variant}")
     core = load_compiled("_core")
     if core is not None:
