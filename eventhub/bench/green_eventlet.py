@@ -47,12 +47,12 @@ def load() -> GreenWorkloadRunner:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # eventlet's deprecation notice
-            import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.green.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.green.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.tpool  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet
+            import eventlet.event
+            import eventlet.green.socket
+            import eventlet.green.ssl
+            import eventlet.hubs
+            import eventlet.tpool
     except ImportError as e:
         raise Unavailable(f"cannot import eventlet: {e}") from None
     _check_hub_module(hub_name)

@@ -12,10 +12,10 @@ from eventhub.bench.workload_runner import GreenWorkloadRunner, Unavailable
 
 def load() -> GreenWorkloadRunner:
     try:
-        import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent
+        import gevent.event
+        import gevent.socket
+        import gevent.ssl
     except ImportError as e:
         raise Unavailable(f"cannot import gevent: {e}") from None
 
