@@ -7,7 +7,13 @@ modules when they were built and the pure ones always.
 
 from __future__ import annotations
 
+import warnings
+
 import eventhub
+
+# autodoc imports the eventlet adapter, and eventlet warns on import that it
+# is deprecated: true, and not the docs' concern.
+warnings.filterwarnings("ignore", message="\nEventlet is deprecated")
 
 project = "eventhub"
 author = "eventhub developers"

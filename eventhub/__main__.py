@@ -38,7 +38,7 @@ def main() -> int:
     from eventhub import greenthread, locks, net, queue, timeout
 
     sleep_variant = "pure" if greenthread.sleep is greenthread.pure_sleep else "compiled"
-    net_variant = "compiled" if net._fast is not None else "pure"
+    net_variant = "compiled" if net._compiled is not None else "pure"
     print(f"sleep: {sleep_variant}; Timeout: {timeout.VARIANT}; socket recv/send: {net_variant}")
     print(f"Queue, LifoQueue, PriorityQueue: {queue.VARIANT}; Semaphore, BoundedSemaphore, Lock: {locks.VARIANT}")
     core = load_compiled("_core")

@@ -12,10 +12,8 @@ is the twin of eventhub/asyncio.py's ``await gt`` path.
 from cpython.object cimport PyObject
 
 from eventhub.hubs._core cimport BaseHub, Timer, current_hub
+from eventhub.includes.cpython_api cimport PyObject_GC_UnTrack
 from eventhub.includes.greenlet cimport getcurrent, greenlet_import, greenlet_set_parent
-
-cdef extern from "Python.h":
-    void PyObject_GC_UnTrack(void *op)  # safe on an untracked object
 
 cdef extern from *:
     """

@@ -18,22 +18,14 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF
 
 from eventhub.hubs._core cimport BaseHub, current_hub, socket_fileno
-from eventhub.includes.posix cimport EAGAIN, EBADF, EINTR, EWOULDBLOCK, errno
+from eventhub.includes.cpython_api cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from eventhub.includes.posix cimport EAGAIN, EBADF, EINTR, EWOULDBLOCK, MSG_DONTWAIT, c_recv, c_send, errno
+from eventhub.includes.pycompat cimport bytes_shrink
 
 import errno as _errno
 
 from eventhub.hubs import IOClosed
 
-
-cdef extern from "<sys/socket.h>" nogil:
-    ssize_t c_recv "recv"(int fd, void *buf, size_t n, int flags)
-    ssize_t c_send "send"(int fd, const void *buf, size_t n, int flags)
-    int MSG_DONTWAIT
-
-cdef extern from "Python.h":
-    PyObject *PyBytes_FromStringAndSize(const char *v, Py_ssize_t n) except NULL
-    char *PyBytes_AS_STRING(PyObject *o)
-    int _PyBytes_Resize(PyObject **o, Py_ssize_t n) except -1
 
 
 cdef class SocketState:
@@ -131,7 +123,7 @@ def recv(SocketState gsock, Py_ssize_t bufsize, int flags=0):
             if n < 0:
                 Py_DECREF(<object>buf)
             elif n != bufsize:
-                _PyBytes_Resize(&buf, n)  # frees buf itself if it fails
+                bytes_shrink(&buf, n)  # frees buf itself if it fails
         if n >= 0:
             result = <object>buf
             Py_DECREF(result)  # the new reference buf came with

@@ -43,10 +43,10 @@ from types import ModuleType
 from typing import Any
 
 try:
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.hubs.asyncio  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.hubs.hub  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.patcher  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs
+    import eventlet.hubs.asyncio
+    import eventlet.hubs.hub
+    import eventlet.patcher
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError("eventhub.eventlet adapts eventhub's hubs to eventlet, which is not installed") from e
 

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import eventlet.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
-from eventlet.hubs import get_hub  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet.queue
+from eventlet.hubs import get_hub
 
 __all__ = ["WaitingLine", "install", "installed", "uninstall"]
 

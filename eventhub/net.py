@@ -41,7 +41,7 @@ from eventhub.timeout import Timeout
 
 #: The compiled recv/send fast path (eventhub/_net.pyx), or None.  When
 #: built, its functions are GreenSocket's methods of the same names.
-_fast: Any = load_compiled("_net", package="eventhub")
+_compiled: Any = load_compiled("_net", package="eventhub")
 
 if TYPE_CHECKING:
     import ssl
@@ -117,7 +117,7 @@ class _PureSocketState:
 if TYPE_CHECKING:
     _SocketState = _PureSocketState
 else:
-    _SocketState = _PureSocketState if _fast is None else _fast.SocketState
+    _SocketState = _PureSocketState if _compiled is None else _compiled.SocketState
 
 
 class GreenSocket(_SocketState):
@@ -465,11 +465,11 @@ for _name in dir(_socket.socket):
 PURE_METHODS: dict[str, Callable[..., Any]] = {
     name: GreenSocket.__dict__[name] for name in ("recv", "recv_into", "send", "sendall")
 }
-if _fast is not None:
+if _compiled is not None:
     # Compiled functions bind like methods: a call goes straight to C,
     # with no Python frame in between.
     for _name in PURE_METHODS:
-        setattr(GreenSocket, _name, getattr(_fast, _name))
+        setattr(GreenSocket, _name, getattr(_compiled, _name))
 
 
 def _fresh(sock: _socket.socket) -> GreenSocket:

@@ -156,9 +156,9 @@ FAIR: dict[Callable[[Api], Any], Any] = {
 
 def eventlet_api() -> Api:
     """eventlet's own Queue and Semaphore on its own hub."""
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.semaphore  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    import eventlet.queue
+    import eventlet.semaphore
 
     return Api(eventlet.spawn, lambda t: t.wait(), eventlet.sleep, eventlet.queue.Queue, eventlet.semaphore.Semaphore)
 

@@ -21,6 +21,7 @@ with warnings.catch_warnings(record=True) as caught:
     from eventhub import hubs
     from eventhub.hubs import pyevent
 print("warned:", [str(w.message) for w in caught if w.category is RuntimeWarning])
+print("warned at:", [w.filename for w in caught if w.category is RuntimeWarning])
 try:
     hubs.use_hub("pyevent")
 except hubs.HubError as e:
@@ -35,6 +36,9 @@ def test_a_broken_extension_is_named_by_the_warning_use_hub_and_python_m_eventhu
     error = "ImportError: _pyevent.so: undefined symbol: _PyObject_LookupAttr"
     warned = next(line for line in out.splitlines() if line.startswith("warned:"))
     assert "eventhub.hubs._pyevent is installed but does not import" in warned and error in warned
+    # The warning points at the import that wanted the extension: the backend module.
+    warned_at = next(line for line in out.splitlines() if line.startswith("warned at:"))
+    assert "/eventhub/hubs/pyevent.py'" in warned_at and "_variant.py" not in warned_at
     use_hub = next(line for line in out.splitlines() if line.startswith("use_hub:"))
     assert f"is installed but does not import: {error}" in use_hub
     assert "reinstall" not in use_hub  # a compiler was there: reinstalling would not help

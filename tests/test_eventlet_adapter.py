@@ -75,7 +75,7 @@ def skip_if_unavailable(name: str) -> None:
 @pytest.fixture(params=ADAPTER_NAMES if HAVE_EVENTLET else [pytest.param(None, marks=needs_eventlet, id="no-eventlet")])
 def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
     """An eventhub.eventlet hub, current for eventlet in this thread."""
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs
 
     import eventhub.eventlet as adapter
 
@@ -91,7 +91,7 @@ def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def test_eventlet_uses_the_adapter(hub: Any) -> None:
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
 
     import eventhub.eventlet as adapter
 
@@ -100,7 +100,7 @@ def test_eventlet_uses_the_adapter(hub: Any) -> None:
 
 
 def test_spawn_sleep_and_socket_round_trip(hub: Any) -> None:
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
 
     server = eventlet.listen(("127.0.0.1", 0))
     order: list[str] = []
@@ -131,8 +131,8 @@ def test_spawn_sleep_and_socket_round_trip(hub: Any) -> None:
 def test_reused_fd_throws_eventlets_own_ioclosed(hub: Any) -> None:
     import socket
 
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    import eventlet.hubs
 
     a, b = socket.socketpair()
     caught: list[BaseException] = []
@@ -156,8 +156,8 @@ def test_reused_fd_throws_eventlets_own_ioclosed(hub: Any) -> None:
 def test_notify_close_leaves_waiters_alone_like_eventlet(hub: Any) -> None:
     import socket
 
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    import eventlet.hubs
 
     a, b = socket.socketpair()
     woken: list[object] = []
@@ -178,8 +178,8 @@ def test_notify_close_leaves_waiters_alone_like_eventlet(hub: Any) -> None:
 
 
 def test_eventlet_timer_objects(hub: Any) -> None:
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    from eventlet.hubs import timer  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    from eventlet.hubs import timer
 
     fired: list[str] = []
     kept = timer.Timer(0.01, fired.append, "kept")
@@ -197,9 +197,9 @@ def test_eventlet_timer_objects(hub: Any) -> None:
 def test_prevent_multiple_readers_follows_eventlet_debug(hub: Any) -> None:
     import socket
 
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.debug  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    import eventlet.debug
+    import eventlet.hubs
 
     a, b = socket.socketpair()
     results: list[object] = []
@@ -231,8 +231,8 @@ def test_prevent_multiple_readers_follows_eventlet_debug(hub: Any) -> None:
 
 
 def test_debug_helpers_read_the_hub(hub: Any) -> None:
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import eventlet.debug  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    import eventlet.debug
 
     server = eventlet.listen(("127.0.0.1", 0))
     waiting = eventlet.spawn(server.accept)
@@ -256,7 +256,7 @@ def test_eventlet_hub_environment_variable(name: str) -> None:
     skip_if_unavailable(name)
     out = run_python(
         """
-        import eventlet, eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import eventlet, eventlet.hubs
         eventlet.sleep(0.001)
         hub = eventlet.hubs.get_hub()
         print(type(hub).__module__ + ":" + type(hub).__name__)
@@ -276,9 +276,9 @@ def test_monkey_patched_application(name: str, when: str) -> None:
     choose = "" if when == "EVENTLET_HUB" else f"eventlet.hubs.use_hub({hub_name!r})"
     out = run_python(
         f"""
-        import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import eventlet
         eventlet.monkey_patch()
-        import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import eventlet.hubs
         {choose}
         import select, socket, threading, time
         a, b = socket.socketpair()

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.green.Queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet
+import eventlet.green.Queue
+import eventlet.queue
 import pytest
 # hub: the fixture of eventlet-adapter hubs, one per eventhub.eventlet class.
 from test_eventlet_adapter import hub, run_python  # noqa: F401

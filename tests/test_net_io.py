@@ -12,13 +12,13 @@ import pytest
 from eventhub import net, sleep, spawn
 from eventhub.net import GreenSocket
 
-NET_PATHS = ["pure"] + (["compiled"] if net._fast is not None else [])
+NET_PATHS = ["pure"] + (["compiled"] if net._compiled is not None else [])
 
 
 @pytest.fixture(params=NET_PATHS)
 def net_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "pure":
-        monkeypatch.setattr(net, "_fast", None)
+        monkeypatch.setattr(net, "_compiled", None)
         for name, method in net.PURE_METHODS.items():
             monkeypatch.setattr(GreenSocket, name, method)
     return str(request.param)

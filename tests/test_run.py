@@ -218,7 +218,7 @@ def test_a_third_party_hub_is_used_as_given(tmp_path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("name", ["epolls", "poll", "selects", "asyncio"])
 def test_every_way_of_naming_eventlets_builtin_hub_is_replaced(name: str) -> None:
-    import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs
 
     ours = patch.REPLACED[importlib.import_module(f"eventlet.hubs.{name}")]
     module = importlib.import_module(f"eventlet.hubs.{name}")
@@ -228,7 +228,7 @@ def test_every_way_of_naming_eventlets_builtin_hub_is_replaced(name: str) -> Non
 
 
 def test_what_is_not_eventlets_builtin_hub_passes_through(monkeypatch: pytest.MonkeyPatch) -> None:
-    import eventlet.hubs.poll  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.hubs.poll
 
     subclass = type("Sub", (eventlet.hubs.poll.Hub,), {})
     for form in ("kqueue", "eventlet.hubs.poll:Other", "pkg.mod:Cls", "eventhub.eventlet:PollHub", subclass,

@@ -107,15 +107,15 @@ def test_other_extensions_are_used_when_built(name: str) -> None:
         assert not _required(), f"{name} missing although EVENTHUB_REQUIRE_EXTENSIONS is set"
         return
     if _variant.NO_EXTENSIONS:
-        assert net._fast is None and timeout.VARIANT == "pure"
+        assert net._compiled is None and timeout.VARIANT == "pure"
         assert greenthread.sleep is greenthread.pure_sleep
         assert all(vars(net.GreenSocket)[name] is method for name, method in net.PURE_METHODS.items())
         assert queue.VARIANT == locks.VARIANT == "pure"
         assert eventhub.Queue is queue.PureQueue and eventhub.Semaphore is locks.PureSemaphore
     else:
-        assert net._fast is not None and timeout.Timeout is timeout.CompiledTimeout
+        assert net._compiled is not None and timeout.Timeout is timeout.CompiledTimeout
         assert greenthread.sleep is not greenthread.pure_sleep
-        assert all(vars(net.GreenSocket)[name] is getattr(net._fast, name) for name in net.PURE_METHODS)
+        assert all(vars(net.GreenSocket)[name] is getattr(net._compiled, name) for name in net.PURE_METHODS)
         assert queue.VARIANT == locks.VARIANT == "compiled"
         for public, module in (("Queue", queue), ("LifoQueue", queue), ("PriorityQueue", queue),
                                ("Semaphore", locks), ("BoundedSemaphore", locks), ("Lock", locks)):

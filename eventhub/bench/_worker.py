@@ -26,7 +26,7 @@ import traceback
 from typing import Any
 
 from eventhub.bench import certs, impls, speed
-from eventhub.bench.target import NotApplicable, Unavailable
+from eventhub.bench.workload_runner import NotApplicable, Unavailable
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes
 
 
@@ -65,14 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     raise_fd_limit()
     try:
         check_fd_budget(args.workload, sizes)
-        target = impls.find(args.impl).load()
-        emit("start", description=target.description)
+        runner = impls.find(args.impl).load()
+        emit("start", description=runner.description)
         if args.check:
             return 0
         gc.collect()
         before = speed.probe()
         cpu, wall = time.process_time(), time.perf_counter()
-        ops, seconds = target.run(args.workload, sizes)
+        ops, seconds = runner.run(args.workload, sizes)
         cpu_share = (time.process_time() - cpu) / max(time.perf_counter() - wall, 1e-9)
         after = speed.probe()
         emit("sample", ops=ops, seconds=seconds, speed=[before, after], cpu_share=cpu_share)

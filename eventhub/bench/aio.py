@@ -1,4 +1,4 @@
-"""asyncio and uvloop as benchmark targets: the same workloads as coroutines.
+"""asyncio and uvloop as benchmark subjects: the same workloads as coroutines.
 
 Equivalents chosen for greenlet primitives: a greenthread is a Task,
 ``sleep(0)`` is ``await asyncio.sleep(0)``, a Timeout is ``asyncio.timeout()``
@@ -23,7 +23,7 @@ from typing import Any, Callable, Coroutine
 
 from eventhub.bench import certs
 from eventhub.bench.green import Sample, WorkloadError, contexts_of
-from eventhub.bench.target import NotApplicable, Unavailable
+from eventhub.bench.workload_runner import NotApplicable, Unavailable
 from eventhub.bench.workloads import Sizes
 
 Workload = Callable[[Sizes], Coroutine[Any, Any, Sample]]
@@ -302,7 +302,7 @@ WORKLOAD_FUNCTIONS: dict[str, Workload] = {
 NOT_APPLICABLE = {"imap": "asyncio has no pool of workers to map a function over"}
 
 
-class AsyncioTarget:
+class AsyncioWorkloadRunner:
     """asyncio on the loop ``loop_factory`` makes (None: asyncio's default)."""
 
     def __init__(self, description: str, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None) -> None:
@@ -316,7 +316,7 @@ class AsyncioTarget:
             return runner.run(WORKLOAD_FUNCTIONS[workload](sizes))
 
 
-def load(loop: str) -> AsyncioTarget:
+def load(loop: str) -> AsyncioWorkloadRunner:
     """``loop`` is "asyncio" (the default selector loop) or "uvloop"."""
     import platform
 
@@ -325,5 +325,5 @@ def load(loop: str) -> AsyncioTarget:
             import uvloop
         except ImportError as e:
             raise Unavailable(f"cannot import uvloop: {e}") from None
-        return AsyncioTarget(f"uvloop {getattr(uvloop, '__version__', '')}", uvloop.new_event_loop)
-    return AsyncioTarget(f"asyncio (Python {platform.python_version()}, selector loop)", None)
+        return AsyncioWorkloadRunner(f"uvloop {getattr(uvloop, '__version__', '')}", uvloop.new_event_loop)
+    return AsyncioWorkloadRunner(f"asyncio (Python {platform.python_version()}, selector loop)", None)

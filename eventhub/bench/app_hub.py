@@ -21,11 +21,11 @@ def hub_description() -> dict[str, Any]:
     ``variant`` is then ``"compiled"`` or ``"pure"``, else ``"-"``.
     """
     if _gevent_runs_here():
-        import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent
 
         hub = gevent.get_hub()
     else:
-        import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import eventlet.hubs
 
         hub = eventlet.hubs.get_hub()
     cls = type(hub)

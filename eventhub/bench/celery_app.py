@@ -28,7 +28,7 @@ import sys
 import time
 from typing import Any
 
-from celery import Celery  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from celery import Celery
 
 from eventhub.bench.app_hub import hub_description
 from eventhub.bench.celery_setup import PORT_ENV, SLEEP
@@ -56,7 +56,7 @@ def redis_client() -> Any:
     """The process's redis-py client (made on first use: in the worker, after its monkey-patching)."""
     global _redis
     if _redis is None:
-        import redis  # type: ignore[import-not-found,unused-ignore]
+        import redis
 
         # redis-py's default socket timeout (5 s) would cut the producer's BLPOP short.
         _redis = redis.Redis(host="127.0.0.1", port=int(os.environ[PORT_ENV]), socket_timeout=START_TIMEOUT + 10)

@@ -276,7 +276,7 @@ def _echo(
 def await_greenthread(api: GreenAPI, sizes: Sizes) -> Sample:
     run_coroutine = api.run_coroutine
     if run_coroutine is None:
-        raise WorkloadError("await needs greenthreads on an asyncio loop (see GreenTarget)")
+        raise WorkloadError("await needs greenthreads on an asyncio loop (see GreenWorkloadRunner)")
     spawn_ = api.spawn
 
     def task() -> int:

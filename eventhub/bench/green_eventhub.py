@@ -1,4 +1,4 @@
-"""eventhub itself as a benchmark target: one backend, one variant."""
+"""eventhub itself as a benchmark subject: one backend, one variant."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import eventhub
 from eventhub import hubs, net
 from eventhub.bench import certs
 from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
-from eventhub.bench.target import GreenTarget, Unavailable
+from eventhub.bench.workload_runner import GreenWorkloadRunner, Unavailable
 from eventhub.greenthread import GreenThread
 from eventhub.hubs import _variant
 
@@ -87,7 +87,7 @@ def on_uvloop(cls: Any) -> Any:
     return type(f"Uvloop{cls.__name__}", (cls,), {"loop_factory": staticmethod(uvloop.new_event_loop)})
 
 
-def load(backend: str, variant: str) -> GreenTarget:
+def load(backend: str, variant: str) -> GreenWorkloadRunner:
     """``backend`` may be ``asyncio+uvloop``: the asyncio hub on uvloop's loop."""
     backend, _, loop = backend.partition("+")
     cls = hub_class(backend, variant)
@@ -105,7 +105,7 @@ def load(backend: str, variant: str) -> GreenTarget:
         from eventhub.asyncio import await_
 
         api = dataclasses.replace(API, run_coroutine=await_)
-    return GreenTarget(
+    return GreenWorkloadRunner(
         f"eventhub {eventhub.__version__} {cls.__module__}.{cls.__qualname__}",
         api,
         lambda: hubs.use_hub(cls),

@@ -1,4 +1,4 @@
-"""eventlet as a benchmark target, on the hub ``$EVENTLET_HUB`` names.
+"""eventlet as a benchmark subject, on the hub ``$EVENTLET_HUB`` names.
 
 The orchestrator sets ``EVENTLET_HUB`` (``epolls``, or eventhub's adapter
 ``eventhub.eventlet:Hub`` in ``--eventlet`` mode) in the worker's
@@ -14,7 +14,7 @@ from typing import Any
 
 from eventhub.bench import certs
 from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
-from eventhub.bench.target import GreenTarget, Unavailable
+from eventhub.bench.workload_runner import GreenWorkloadRunner, Unavailable
 
 
 def _check_hub_module(hub: str) -> None:
@@ -40,21 +40,21 @@ def _coroutine_runner(hub: Any) -> Any:
     return lambda coro: spawn_for_awaitable(coro).wait()
 
 
-def load() -> GreenTarget:
+def load() -> GreenWorkloadRunner:
     hub_name = os.environ.get("EVENTLET_HUB", "")
     if not hub_name:
         raise Unavailable("EVENTLET_HUB is not set")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # eventlet's deprecation notice
-            import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.green.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.green.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.semaphore  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import eventlet.tpool  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet
+            import eventlet.event
+            import eventlet.green.socket
+            import eventlet.green.ssl
+            import eventlet.hubs
+            import eventlet.queue
+            import eventlet.semaphore
+            import eventlet.tpool
     except ImportError as e:
         raise Unavailable(f"cannot import eventlet: {e}") from None
     _check_hub_module(hub_name)
@@ -96,7 +96,7 @@ def load() -> GreenTarget:
         new_pool=eventlet.GreenPool,
         run_coroutine=_coroutine_runner(hub),
     )
-    return GreenTarget(
+    return GreenWorkloadRunner(
         f"eventlet {eventlet.__version__} {hub_type.__module__}.{hub_type.__qualname__}",
         api,
         eventlet.hubs.use_hub,  # a fresh hub of $EVENTLET_HUB's class

@@ -1,4 +1,4 @@
-"""gevent as a benchmark target, on its default loop (libev)."""
+"""gevent as a benchmark subject, on its default loop (libev)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from typing import Any, Callable
 
 from eventhub.bench import certs
 from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
-from eventhub.bench.target import GreenTarget, Unavailable
+from eventhub.bench.workload_runner import GreenWorkloadRunner, Unavailable
 
 
-def load() -> GreenTarget:
+def load() -> GreenWorkloadRunner:
     try:
-        import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.lock  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.pool  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.queue  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        import gevent.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent
+        import gevent.event
+        import gevent.lock
+        import gevent.pool
+        import gevent.queue
+        import gevent.socket
+        import gevent.ssl
     except ImportError as e:
         raise Unavailable(f"cannot import gevent: {e}") from None
 
@@ -73,7 +73,7 @@ def load() -> GreenTarget:
         new_pool=gevent.pool.Pool,
     )
     loop_type = type(loop)
-    return GreenTarget(
+    return GreenWorkloadRunner(
         f"gevent {gevent.__version__} {loop_type.__module__}.{loop_type.__qualname__}",
         api,
         lambda: None,  # gevent's hub cannot be replaced per sample; it is reused

@@ -37,7 +37,7 @@ def hello(environ: dict[str, Any], start_response: StartResponse) -> Iterable[by
 def redis_get(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     global _redis_client
     if _redis_client is None:
-        import redis  # type: ignore[import-not-found,unused-ignore]
+        import redis
 
         port = int(os.environ["EVENTHUB_BENCH_REDIS_PORT"])
         pool = redis.BlockingConnectionPool(host="127.0.0.1", port=port, max_connections=REDIS_POOL, timeout=30)  # type: ignore[no-untyped-call,unused-ignore]

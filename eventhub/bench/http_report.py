@@ -1,4 +1,4 @@
-"""``--http``'s results: the table or JSON, and the speed targets of issue 19."""
+"""``--http``'s results: the table or JSON, and the speed targets against gevent's worker."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import fnmatch
 import importlib
 from dataclasses import dataclass, field
 
-from eventhub.bench.target import Target
+from eventhub.bench.workload_runner import WorkloadRunner
 from eventhub.hubs import BUILTIN_HUBS
 
 VARIANTS = ("compiled", "pure")
@@ -24,8 +24,8 @@ class Implementation:
     env: dict[str, str] = field(default_factory=dict)  # set in the worker
     unset_env: tuple[str, ...] = ("EVENTHUB_HUB", "EVENTHUB_NO_EXTENSIONS", "EVENTLET_HUB")
 
-    def load(self) -> Target:
-        """Import the framework and build its target (in the worker process)."""
+    def load(self) -> WorkloadRunner:
+        """Import the framework and build its workload runner (in the worker process)."""
         if self.kind == "eventhub":
             from eventhub.bench import green_eventhub
 

@@ -61,9 +61,9 @@ def run(transport_name: str, mode: str, clients: int, warm_up: float, duration: 
     """Measure; returns the fields printed as JSON.  eventlet must be monkey-patching already."""
     import threading
 
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    import oslo_messaging  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    from oslo_config import cfg  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
+    import oslo_messaging
+    from oslo_config import cfg
 
     # The global configuration, as in a service: some of oslo.messaging's options live only there.
     conf = cfg.CONF

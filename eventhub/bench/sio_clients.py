@@ -67,7 +67,7 @@ class Client:
     """One Socket.IO client: its number, its rooms, what it received."""
 
     def __init__(self, index: int, rooms: int) -> None:
-        import socketio  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import socketio
 
         self.index = index
         self.room = f"room{index % rooms}"

@@ -47,7 +47,7 @@ def raise_fd_limit() -> None:
 
 def make_server(mode: str) -> Any:
     """The ``socketio.Server`` with the events above, for ``mode``'s async model."""
-    import socketio  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import socketio
 
     sio = socketio.Server(async_mode=mode)
     counts = {"connected": 0, "connects": 0, "disconnects": 0}
@@ -101,10 +101,10 @@ def announce(port: int) -> None:
 
 
 def serve_eventlet(port: int) -> None:
-    import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet
 
     eventlet.monkey_patch()
-    import eventlet.wsgi  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import eventlet.wsgi
     import socketio
 
     app = socketio.WSGIApp(make_server("eventlet"))
@@ -114,7 +114,7 @@ def serve_eventlet(port: int) -> None:
 
 
 def serve_gevent(port: int) -> None:
-    from gevent import monkey  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    from gevent import monkey
 
     monkey.patch_all()
     import socketio

@@ -33,7 +33,7 @@ COMPILED = "epolls-compiled"
 PURE = "epolls-pure"
 ASYNCIO = "asyncio-compiled"
 
-#: Issue 3: the compiled epolls hub against the peers, and the pure fallback against eventlet.
+#: The compiled epolls hub against the peers, and the pure fallback against eventlet.
 DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
     SpeedTarget("switch", COMPILED, "uvloop", 1.5),
     SpeedTarget("switch", COMPILED, "eventlet", 5.0),
@@ -48,7 +48,7 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
         SpeedTarget(w, PURE, "eventlet", 1.0)
         for w in ("switch", "spawn", "timeout", "timers", "pingpong", "idle", "echo", "queue", "semaphore", "imap")
     ),
-    # Issue 20: the asyncio hub against eventlet's, and awaiting a greenthread
+    # The asyncio hub against eventlet's, and awaiting a greenthread
     # from a coroutine within 1.5x the time of awaiting an asyncio.Task.
     *(SpeedTarget(w, ASYNCIO, "eventlet-asyncio", 3.0) for w in ("switch", "timers", "pingpong")),
     SpeedTarget("await", ASYNCIO, "asyncio", 0.67),
@@ -68,7 +68,7 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
     SpeedTarget("imap", COMPILED, "eventlet", 2.0),
 )
 
-#: Issue 6: eventlet's API on eventhub's adapter against eventlet's own epolls hub.
+#: eventlet's API on eventhub's adapter against eventlet's own epolls hub.
 EVENTLET_TARGETS: tuple[SpeedTarget, ...] = (
     SpeedTarget("switch", "eventlet-eventhub", "eventlet-epolls", 2.0),
     SpeedTarget("timers", "eventlet-eventhub", "eventlet-epolls", 2.0),

@@ -9,13 +9,13 @@ import sys
 import types
 from typing import Any
 
-import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.greenio  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.wsgi  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import gunicorn.util  # type: ignore[import-untyped,import-not-found,unused-ignore]
-from gunicorn.sock import ssl_wrap_socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
-from gunicorn.workers.base_async import ALREADY_HANDLED, AsyncWorker  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet
+import eventlet.greenio
+import eventlet.hubs
+import eventlet.wsgi
+import gunicorn.util
+from gunicorn.sock import ssl_wrap_socket
+from gunicorn.workers.base_async import ALREADY_HANDLED, AsyncWorker
 
 import eventhub.eventlet
 from eventhub import hubs

@@ -82,12 +82,17 @@ cdef extern from *:
     object optional_attr "eh_optional_attr"(object o, object name, class_memo *memo)
     bint own_method "eh_own_method"(object o, object name, object descr, class_memo *memo)
 
-cdef extern from "Python.h":
-    ctypedef struct PyThreadState:
-        pass
-    PyThreadState *PyThreadState_Get()
-    unsigned long long PyThreadState_GetID(PyThreadState *tstate)
-
+from eventhub.includes.cpython_api cimport (
+    GCSlots,
+    Py_REFCNT,
+    PyErr_WriteUnraisable,
+    PyObject_TypeCheck,
+    PyThreadState_Get,
+    PyThreadState_GetID,
+    gc_inquiry,
+    gc_traverseproc,
+    gc_visitproc,
+)
 from eventhub.includes.greenlet cimport (
     getcurrent,
     greenlet_import,

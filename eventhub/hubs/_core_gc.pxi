@@ -16,16 +16,8 @@
 # timer held elsewhere too is reported as itself, which is exact for
 # tracked (foreign) timers and merely conservative for ours.
 
-cdef extern from "Python.h":
-    ctypedef int (*gc_visitproc "visitproc")(PyObject *, void *)
-    ctypedef int (*gc_traverseproc "traverseproc")(PyObject *, gc_visitproc, void *)
-    ctypedef int (*gc_inquiry "inquiry")(PyObject *)
-    ctypedef struct GCSlots "PyTypeObject":
-        gc_traverseproc tp_traverse
-        gc_inquiry tp_clear
-    Py_ssize_t Py_REFCNT(PyObject *o)
-    bint PyObject_TypeCheck(PyObject *o, PyTypeObject *t)
-    void PyErr_WriteUnraisable(PyObject *o)
+# (The C declarations used here, from includes/cpython_api.pxd, are
+# cimported at the top of _core.pyx with the module's others.)
 
 cdef gc_traverseproc _generated_traverse
 cdef gc_inquiry _generated_clear

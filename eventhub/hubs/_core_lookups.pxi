@@ -124,4 +124,5 @@ def cpython_shortcuts():
         "class memo": bool(pycompat.CLASS_MEMO),
         "socket fd read in C": _socket_layout_known,
         "frame-chunk cache": pycompat.DATA_STACK_CHUNK_SIZE != 0,
+        "recv's bytes shrunk in place": bool(pycompat.BYTES_RESIZE),
     }

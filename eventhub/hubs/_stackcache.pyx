@@ -25,15 +25,12 @@ the one allocator.
 
 from libc.stdint cimport uint64_t
 
+from eventhub.includes.cpython_api cimport (
+    PyObject_GetArenaAllocator,
+    PyObject_SetArenaAllocator,
+    PyObjectArenaAllocator,
+)
 from eventhub.includes.pycompat cimport DATA_STACK_CHUNK_SIZE
-
-cdef extern from "Python.h":
-    ctypedef struct PyObjectArenaAllocator:
-        void *ctx
-        void *(*alloc)(void *ctx, size_t size) noexcept nogil
-        void (*free)(void *ctx, void *ptr, size_t size) noexcept nogil
-    void PyObject_GetArenaAllocator(PyObjectArenaAllocator *allocator)
-    void PyObject_SetArenaAllocator(PyObjectArenaAllocator *allocator)
 
 cdef extern from *:
     """

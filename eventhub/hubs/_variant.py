@@ -23,8 +23,12 @@ NO_EXTENSIONS: bool = os.environ.get("EVENTHUB_NO_EXTENSIONS", "") not in ("", "
 IMPORT_ERRORS: dict[str, str] = {}
 
 
-def load_compiled(name: str, package: str = "eventhub.hubs") -> ModuleType | None:
-    """Import the extension ``<package>.<name>``, or None if unbuilt, disabled or broken."""
+def load_compiled(name: str, package: str = "eventhub.hubs", *, caller_depth: int = 1) -> ModuleType | None:
+    """Import the extension ``<package>.<name>``, or None if unbuilt, disabled or broken.
+
+    The warning for a broken one points ``caller_depth`` frames up from here:
+    at the module whose import asked for it.
+    """
     if NO_EXTENSIONS:
         return None
     full_name = f"{package}.{name}"
@@ -42,7 +46,7 @@ def load_compiled(name: str, package: str = "eventhub.hubs") -> ModuleType | Non
             f"eventhub: {full_name} is installed but does not import ({IMPORT_ERRORS[full_name]}); "
             "its pure-Python twin is used instead",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=1 + caller_depth,
         )
     return None
 
@@ -56,3 +60,17 @@ def variant_of(hub: Any) -> str:
     if core is not None and issubclass(hub_class, core.BaseHub):
         return "compiled"
     return "pure"
+
+
+def choose_hub(compiled_name: str, pure_hub: Any) -> tuple[Any, Any, str]:
+    """A backend module's ``CompiledHub``, ``Hub`` and ``VARIANT``, chosen at its import.
+
+    ``CompiledHub`` is the ``Hub`` of the extension ``eventhub.hubs.<compiled_name>``
+    (None when it is not built, disabled or broken); ``Hub`` is that, else
+    ``pure_hub`` (None for a backend with no pure variant); ``VARIANT`` says
+    which: "compiled", "pure" or "unavailable".
+    """
+    compiled_module = load_compiled(compiled_name, caller_depth=2)
+    compiled_hub = compiled_module.Hub if compiled_module is not None else None
+    hub = compiled_hub if compiled_hub is not None else pure_hub
+    return compiled_hub, hub, variant_of(hub)

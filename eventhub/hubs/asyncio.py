@@ -40,7 +40,7 @@ import contextvars
 import math
 from typing import Any, Callable
 
-from eventhub.hubs._variant import load_compiled, variant_of
+from eventhub.hubs._variant import choose_hub
 from eventhub.hubs.aioloop import (
     bind_loop,
     closed_loop_error,
@@ -463,8 +463,7 @@ class PureHub(BaseHub):
         self._loop_ended()
 
 
-_compiled: Any = load_compiled("_asyncio")
-CompiledHub: Any = _compiled.Hub if _compiled is not None else None
-Hub: Any = CompiledHub if CompiledHub is not None else PureHub
-#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
-VARIANT: str = variant_of(Hub)
+#: The compiled twin's hub (None when unbuilt or disabled), the hub this
+#: backend offers (it, else ``PureHub``), and which variant that is:
+#: "compiled", "pure" or "unavailable".
+CompiledHub, Hub, VARIANT = choose_hub("_asyncio", PureHub)

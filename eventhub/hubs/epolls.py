@@ -13,7 +13,7 @@ import select
 import sys
 from typing import Any, Callable
 
-from eventhub.hubs._variant import load_compiled, variant_of
+from eventhub.hubs._variant import choose_hub
 from eventhub.hubs.hub import READ, WRITE, BaseHub
 
 _EPOLL: Any = getattr(select, "epoll", None)  # None off Linux
@@ -145,8 +145,7 @@ class PureHub(BaseHub):
         self.poll.close()
 
 
-_compiled: Any = load_compiled("_epolls")
-CompiledHub: Any = _compiled.Hub if _compiled is not None else None
-Hub: Any = CompiledHub if CompiledHub is not None else PureHub
-#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
-VARIANT: str = variant_of(Hub)
+#: The compiled twin's hub (None when unbuilt or disabled), the hub this
+#: backend offers (it, else ``PureHub``), and which variant that is:
+#: "compiled", "pure" or "unavailable".
+CompiledHub, Hub, VARIANT = choose_hub("_epolls", PureHub)

@@ -10,9 +10,9 @@ import fcntl
 import math
 import select
 import sys
-from typing import Any, Callable
+from typing import Callable
 
-from eventhub.hubs._variant import load_compiled, variant_of
+from eventhub.hubs._variant import choose_hub
 from eventhub.hubs.hub import READ, WRITE, BaseHub
 
 _POLL = getattr(select, "poll", None)
@@ -99,8 +99,7 @@ class PureHub(BaseHub):
         self._registered.clear()
 
 
-_compiled: Any = load_compiled("_poll")
-CompiledHub: Any = _compiled.Hub if _compiled is not None else None
-Hub: Any = CompiledHub if CompiledHub is not None else PureHub
-#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
-VARIANT: str = variant_of(Hub)
+#: The compiled twin's hub (None when unbuilt or disabled), the hub this
+#: backend offers (it, else ``PureHub``), and which variant that is:
+#: "compiled", "pure" or "unavailable".
+CompiledHub, Hub, VARIANT = choose_hub("_poll", PureHub)

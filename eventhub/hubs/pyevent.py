@@ -12,16 +12,17 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
-from eventhub.hubs._variant import IMPORT_ERRORS, NO_EXTENSIONS, load_compiled, variant_of
+from eventhub.hubs._variant import IMPORT_ERRORS, NO_EXTENSIONS, choose_hub
 
 #: The shared library the extension links against, and how to get it.
 LIBRARY = "libevent_core-2.1.so.7"
 INSTALL_HINT = "Debian/Ubuntu: apt-get install libevent-core-2.1-7"
 
-_compiled: Any = load_compiled("_pyevent")
-CompiledHub: Any = _compiled.Hub if _compiled is not None else None
 PureHub: Any = None
-Hub: Any = CompiledHub
+#: The compiled hub (None when unbuilt, disabled or without libevent), the
+#: hub this backend offers (the same: there is no pure one), and which
+#: variant that is: "compiled" or "unavailable".
+CompiledHub, Hub, VARIANT = choose_hub("_pyevent", PureHub)
 
 
 def is_available() -> bool:
@@ -52,7 +53,3 @@ def _why_unavailable() -> str:
         f"the libevent extension (eventhub.hubs._pyevent) was not built; "
         f"libevent 2.1 is present: reinstall eventhub with a C compiler and Cython ({INSTALL_HINT})"
     )
-
-
-#: Which variant ``Hub`` is: "compiled" or "unavailable" (there is no pure one).
-VARIANT: str = variant_of(Hub)

@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 import select
-from typing import Any
 
-from eventhub.hubs._variant import load_compiled, variant_of
+from eventhub.hubs._variant import choose_hub
 from eventhub.hubs.hub import READ, WRITE, BaseHub
 from eventhub.hubs.poll import check_open
 
@@ -78,8 +77,7 @@ class PureHub(BaseHub):
         super().destroy()
 
 
-_compiled: Any = load_compiled("_selects")
-CompiledHub: Any = _compiled.Hub if _compiled is not None else None
-Hub: Any = CompiledHub if CompiledHub is not None else PureHub
-#: Which variant ``Hub`` is: "compiled", "pure", or "unavailable".
-VARIANT: str = variant_of(Hub)
+#: The compiled twin's hub (None when unbuilt or disabled), the hub this
+#: backend offers (it, else ``PureHub``), and which variant that is:
+#: "compiled", "pure" or "unavailable".
+CompiledHub, Hub, VARIANT = choose_hub("_selects", PureHub)

@@ -1,1 +1,1 @@
-"""C declarations (.pxd) for the compiled hubs: epoll, poll, select, POSIX, greenlet."""
+"""C declarations (.pxd) for the compiled modules: epoll, poll, select, libevent, POSIX, greenlet, CPython."""

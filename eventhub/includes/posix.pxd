@@ -1,4 +1,5 @@
-# The few POSIX bits beyond the pollers: fcntl, close, errno, clock_gettime.
+# The few POSIX bits beyond the pollers: fcntl, close, errno, clock_gettime,
+# and the socket calls of the compiled recv/send.
 
 cdef extern from "<errno.h>" nogil:
     int errno
@@ -21,6 +22,12 @@ cdef extern from "<fcntl.h>" nogil:
 
 cdef extern from "<unistd.h>" nogil:
     int close(int fd)
+
+cdef extern from "<sys/socket.h>" nogil:
+    # c_: the module-level names recv/send are the compiled GreenSocket methods.
+    ssize_t c_recv "recv"(int fd, void *buf, size_t n, int flags)
+    ssize_t c_send "send"(int fd, const void *buf, size_t n, int flags)
+    int MSG_DONTWAIT
 
 cdef extern from "<time.h>" nogil:
     ctypedef long time_t

@@ -10,7 +10,7 @@
 # general path, which is slower and always right.  Where CPython has a public
 # replacement (3.13's PyObject_GetOptionalAttr and PyWeakref_GetRef), it is
 # used from the version that has it.  `available()` below says which
-# shortcuts this build has; tests/test_pycompat.py checks each one engages.
+# shortcuts this build has; tests/test_shortcuts.py checks each one engages.
 #
 # None of them keeps process-global state: the class memos live in the
 # modules that use them, and the compiled modules load in one interpreter
@@ -149,10 +149,27 @@ cdef extern from *:
     #else
     #  define EH_DATA_STACK_CHUNK_SIZE 0
     #endif
+
+    /* Shrink *o, a bytes object only the caller holds, to its first n
+       bytes: 0, or -1 with an exception set and *o freed and NULL.  In
+       place with the private _PyBytes_Resize (a recv that got less than it
+       asked for keeps its buffer), else into a copy. */
+    #define EH_BYTES_RESIZE EH_CPYTHON_KNOWN
+    static inline int eh_bytes_shrink(PyObject **o, Py_ssize_t n) {
+    #if EH_BYTES_RESIZE
+        return _PyBytes_Resize(o, n);
+    #else
+        PyObject *old = *o;
+        *o = PyBytes_FromStringAndSize(PyBytes_AS_STRING(old), n);
+        Py_DECREF(old);
+        return *o == NULL ? -1 : 0;
+    #endif
+    }
     """
     bint CLASS_MEMO "EH_CLASS_MEMO"
     bint SOCKET_LAYOUT "EH_SOCKET_LAYOUT"
     const size_t DATA_STACK_CHUNK_SIZE "EH_DATA_STACK_CHUNK_SIZE"
+    bint BYTES_RESIZE "EH_BYTES_RESIZE"
 
     bint instance_has "eh_instance_has"(object o, object name)
     bint instance_dict_used "eh_instance_dict_used"(object o)
@@ -165,3 +182,5 @@ cdef extern from *:
 
     int socket_head_fd "eh_socket_head_fd"(object sock)
     Py_ssize_t SOCKET_HEAD_SIZE "sizeof(eh_socket_head)"
+
+    int bytes_shrink "eh_bytes_shrink"(PyObject **o, Py_ssize_t n) except -1

@@ -22,11 +22,11 @@ import sys
 from types import ModuleType
 from typing import Any
 
-import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.hubs.asyncio  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.hubs.epolls  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.hubs.poll  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.hubs.selects  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet.hubs
+import eventlet.hubs.asyncio
+import eventlet.hubs.epolls
+import eventlet.hubs.poll
+import eventlet.hubs.selects
 
 import eventhub.eventlet as adapter
 from eventhub import eventlet_queue

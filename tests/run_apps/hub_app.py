@@ -18,8 +18,8 @@ import subprocess
 import sys
 import traceback
 
-import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
-import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet
+import eventlet.hubs
 
 
 def round_trip_and_say(role: str) -> None:

@@ -24,11 +24,11 @@ import socket
 import time
 from typing import Any
 
-import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import eventlet
 
 eventlet.monkey_patch()
 
-import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: E402
+import eventlet.hubs  # noqa: E402
 
 
 def class_name(obj: Any) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import celery.contrib.testing.worker  # type: ignore[import-untyped,import-not-found,unused-ignore]
-from celery.contrib.testing.tasks import ping  # type: ignore[import-untyped,import-not-found,unused-ignore]
-from celery.result import _set_task_join_will_block, allow_join_result  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import celery.contrib.testing.worker
+from celery.contrib.testing.tasks import ping
+from celery.result import _set_task_join_will_block, allow_join_result
 
 PING_TIMEOUT = 30.0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery.contrib.testing.app import TestApp  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from celery.contrib.testing.app import TestApp
 
 from eventhub.bench.app_hub import hub_description
 
@@ -31,7 +31,7 @@ app = TestApp(
 )
 app.loader.import_task_module("t.integration.tasks")
 
-from t.integration.tasks import ClassBasedAutoRetryTask  # type: ignore[import-not-found,unused-ignore]  # noqa: E402
+from t.integration.tasks import ClassBasedAutoRetryTask  # noqa: E402
 
 app.register_task(ClassBasedAutoRetryTask)
 

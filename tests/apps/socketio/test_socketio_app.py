@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import socketio  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import socketio
 
 from eventhub.bench.app_procs import EVENTHUB, EVENTHUB_PURE, EVENTLET, HubChoice
 from eventhub.bench.sio_procs import SioClients, SioServer

@@ -1,4 +1,4 @@
-"""What the worker runs: a ``Target`` is one implementation, ready to run workloads."""
+"""What the worker runs: a ``WorkloadRunner`` is one implementation, loaded and ready to run workloads."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class NotApplicable(Exception):
     """The implementation cannot run this one workload, by design."""
 
 
-class Target(Protocol):
+class WorkloadRunner(Protocol):
     """One implementation; ``run`` does one sample of one workload."""
 
     description: str
@@ -24,7 +24,7 @@ class Target(Protocol):
     def run(self, workload: str, sizes: Sizes) -> Sample: ...
 
 
-class GreenTarget:
+class GreenWorkloadRunner:
     """A greenlet framework: ``reset`` gives each sample a fresh hub."""
 
     def __init__(
