@@ -233,6 +233,11 @@ cdef class BaseHub:
     # _fire_timers for a timer whose callback is not a plain g.switch: the
     # callback runs with _handoff off.
     cdef int _fire_callback_timer(self, object timer) except -1
+    # One pass of the loop, all but its wait, and how long that wait may
+    # block: the MAINLOOP runs them, and so does a backend whose loop is
+    # someone else's (the asyncio hub's loop callback).
+    cdef int _pass(self) except -1
+    cdef double _sleep_time(self) except? -1.0
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.

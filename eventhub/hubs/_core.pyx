@@ -561,8 +561,7 @@ cdef class BaseHub:
         return _hub_loop_wait(self, seconds)
 
     def run(self, *a, **kw):
-        """The MAINLOOP: fire timers, poll, dispatch, until ``abort()``."""
-        cdef double sleep_time
+        """The MAINLOOP: a pass, then a wait, until ``abort()``."""
         if self.running:
             raise RuntimeError("Already running!")
         try:
@@ -571,35 +570,48 @@ cdef class BaseHub:
             while not self.stopping:
                 if self._waker is None:
                     self._start_waker()
-                if self._calls:
-                    run_calls(self._calls, self)
-                while self.closed:
-                    self.close_one()
-                self._prepare_timers()
-                if self.debug_blocking:
-                    self.block_detect_pre()
-                self._firing_when = self._now()
-                self._firing = True
-                try:
-                    self._fire_timers(self._firing_when)
-                finally:
-                    self._firing = False
-                if self.debug_blocking:
-                    self.block_detect_post()
-                self._prepare_timers()
-                if self.closed or self.stopping:
-                    sleep_time = 0.0  # IOClosed is due / abort() asked: don't block
-                elif self._heap_len == 0:
-                    sleep_time = self.default_sleep()
-                else:
-                    sleep_time = self._heap[0].deadline - self._now()
-                self._loop_wait(sleep_time if sleep_time > 0 else 0.0)
+                self._pass()
+                self._loop_wait(self._sleep_time())
             else:
-                self.timers_canceled = 0
                 self._clear_timers()
         finally:
             self.running = False
             self.stopping = False
+
+    cdef int _pass(self) except -1:
+        """One pass of the loop, all but its wait: every hub runs exactly this.
+
+        As the pure hub's ``_pass``; while the due timers fire, ``_firing``
+        lets a greenthread that blocks hand off to the next due one.
+        """
+        if self._calls:
+            run_calls(self._calls, self)
+        while self.closed:
+            self.close_one()
+        self._prepare_timers()
+        if self.debug_blocking:
+            self.block_detect_pre()
+        self._firing_when = self._now()
+        self._firing = True
+        try:
+            self._fire_timers(self._firing_when)
+        finally:
+            self._firing = False
+        if self.debug_blocking:
+            self.block_detect_post()
+        self._prepare_timers()
+        return 0
+
+    cdef double _sleep_time(self) except? -1.0:
+        """How long the wait after a pass may block: until the next timer is due."""
+        cdef double seconds
+        if self.closed or self.stopping:
+            return 0.0  # IOClosed is due / abort() asked: don't block
+        if self._heap_len == 0:
+            seconds = self.default_sleep()
+        else:
+            seconds = self._heap[0].deadline - self._now()
+        return seconds if seconds > 0 else 0.0
 
     def abort(self, wait=False):
         """Stop the loop after its current pass; with ``wait``, switch to it until then."""

@@ -186,6 +186,7 @@ cdef inline int _hub_fire_callback_timer(BaseHub self, object timer) except -1:
 cdef inline int _hub_clear_timers(BaseHub self) except -1:
     cdef Py_ssize_t i
     cdef list dropped = []
+    self.timers_canceled = 0  # none is left to count
     for i in range(self._heap_len):
         _detach(self._heap[i].timer, self)
         dropped.append(<object>self._heap[i].timer)
