@@ -131,9 +131,9 @@ cdef class Hub(BaseHub):
         cdef double when, delay
         if self.closed or self.stopping or self._calls:
             return self._soon()
-        if self._heap_len == 0:
+        if self._timers.heap_len == 0:
             return self._disarm()
-        when = self._heap[0].deadline
+        when = self._timers.heap[0].deadline
         delay = when - self._now()
         if delay <= 0:
             return self._soon()
