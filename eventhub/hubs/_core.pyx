@@ -662,20 +662,12 @@ cdef class BaseHub:
                 | (EV_WRITE if PyList_GET_ITEM(self._writers, fd) != none else 0))
 
     cdef int _fire_read(self, int fd) except -1:
-        if fd < 0 or fd >= self._nslots:
-            return 0
-        listener = self._readers[fd]
-        if listener is None:
-            return 0
-        return self._fire(<FdListener>listener)
+        listener = self._readers[fd] if 0 <= fd < self._nslots else None
+        return 0 if listener is None else self._fire(<FdListener>listener)
 
     cdef int _fire_write(self, int fd) except -1:
-        if fd < 0 or fd >= self._nslots:
-            return 0
-        listener = self._writers[fd]
-        if listener is None:
-            return 0
-        return self._fire(<FdListener>listener)
+        listener = self._writers[fd] if 0 <= fd < self._nslots else None
+        return 0 if listener is None else self._fire(<FdListener>listener)
 
     cdef int _fire(self, FdListener listener) except -1:
         cdef PyObject *found = listener_target(listener)
