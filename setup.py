@@ -12,13 +12,21 @@ The pyevent hub (eventhub.hubs._pyevent) links against the libevent 2.1
 runtime library, libevent_core-2.1.so.7 (Debian: libevent-core-2.1-7), by its
 versioned name: no libevent headers are needed.  Without that library the
 extension is skipped (named in the warning line), and pyevent is unavailable.
+
+Binary wheels (.ci/build-wheels) link pyevent against a libevent built for
+the wheel's glibc instead of the system's:
+  EVENTHUB_LIBRARY_DIR=DIR       look for the libraries extensions link against
+                                 in DIR only (not the system's folders).
 """
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
@@ -31,6 +39,7 @@ def _flag(name: str) -> bool:
 
 NO_EXTENSIONS = _flag("EVENTHUB_NO_EXTENSIONS")
 REQUIRE_EXTENSIONS = _flag("EVENTHUB_REQUIRE_EXTENSIONS")
+LIBRARY_DIR = os.environ.get("EVENTHUB_LIBRARY_DIR", "")
 
 #: One set of directives for every module.
 DIRECTIVES = {
@@ -82,17 +91,21 @@ SKIPPED: list[str] = []
 def _find_library(name: str) -> tuple[str, str | None] | None:
     """(versioned file name, folder or None if on the linker's path) of ``lib<name>``, or None.
 
-    Asks ldconfig's cache (ctypes), then looks in the usual library folders.
+    Looks in EVENTHUB_LIBRARY_DIR alone when it is set; otherwise asks
+    ldconfig's cache (ctypes), then looks in the usual library folders.
     """
-    import glob
     import sysconfig
     from ctypes.util import find_library
 
-    found = find_library(name)
-    if found and found.startswith(f"lib{name}.so"):
-        return found, None
-    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    for folder in (f"/usr/lib/{multiarch}", f"/lib/{multiarch}", "/usr/lib64", "/usr/lib", "/usr/local/lib"):
+    if LIBRARY_DIR:
+        folders: tuple[str, ...] = (LIBRARY_DIR,)
+    else:
+        found = find_library(name)
+        if found and found.startswith(f"lib{name}.so"):
+            return found, None
+        multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+        folders = (f"/usr/lib/{multiarch}", f"/lib/{multiarch}", "/usr/lib64", "/usr/lib", "/usr/local/lib")
+    for folder in folders:
         matches = sorted(glob.glob(os.path.join(folder, f"lib{name}.so.*")))
         if matches:
             return os.path.basename(matches[0]), folder
@@ -163,7 +176,8 @@ def extensions() -> list:  # type: ignore[type-arg]
             library, how = NEEDS_LIBRARY[name]
             found = _find_library(library)
             if found is None:
-                SKIPPED.append(f"{name} (lib{library} not found; {how})")
+                where = f" in EVENTHUB_LIBRARY_DIR={LIBRARY_DIR}" if LIBRARY_DIR else ""
+                SKIPPED.append(f"{name} (lib{library} not found{where}; {how})")
                 continue
             soname, folder = found
             # The runtime library by its versioned name: no -dev package needed.
@@ -186,9 +200,22 @@ def extensions() -> list:  # type: ignore[type-arg]
     return built
 
 
-setup(
-    ext_modules=extensions(),
-    cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithStubs},
-    # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx/.pxi.
-    exclude_package_data={"": ["*.c", "*.pyx", "*.pxi", "*.html"]},
-)
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Hold this tree's build lock: builds running side by side (tox -p builds
+    each Python's wheel here; CI's sdist, wheels and memcheck jobs too) would
+    share Cython's .c files, build/ and the egg-info."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "build")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+with one_build_at_a_time():
+    setup(
+        ext_modules=extensions(),
+        cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithStubs},
+        # Wheels carry compiled modules, .pxd (for cimport), stubs and py.typed; no .c/.pyx/.pxi.
+        exclude_package_data={"": ["*.c", "*.pyx", "*.pxi", "*.html"]},
+    )

@@ -14,6 +14,12 @@ level-triggered, so if data did arrive meanwhile the wait returns at once:
 a wrong guess costs one trip through the hub, never a lost wake-up, and a
 read after such a wait that fills its buffer is no evidence of dryness, so
 streaming data goes back to reading first.
+
+Names are resolved off the hub: ``getaddrinfo`` hands them to the system
+resolver in a worker thread (``eventhub.to_thread``), and ``connect`` and
+``GreenSocket.connect`` resolve through it.  TLS lives in ``eventhub.tls``
+and is reached from here too: ``wrap_tls``, ``TLSSocket``, and the ``tls=``
+of ``connect`` and ``serve``.
 """
 
 from __future__ import annotations
@@ -23,18 +29,37 @@ import errno
 import io
 import os
 import socket as _socket
+import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, overload
 
 from eventhub.greenthread import GreenThread, spawn
 from eventhub.hubs import IOClosed, notify_close, notify_opened, trampoline
 from eventhub.hubs._variant import load_compiled
+from eventhub.threadpool import to_thread
+from eventhub.timeout import Timeout
 
 #: The compiled recv/send fast path (eventhub/_net.pyx), or None.  When
 #: built, its functions are GreenSocket's methods of the same names.
 _fast: Any = load_compiled("_net", package="eventhub")
 
-__all__ = ["GreenSocket", "StopServe", "connect", "listen", "serve", "socketpair"]
+if TYPE_CHECKING:
+    import ssl
+
+    from eventhub.tls import TLSSocket as TLSSocket
+    from eventhub.tls import wrap_tls as wrap_tls
+
+__all__ = [
+    "GreenSocket",
+    "StopServe",
+    "TLSSocket",
+    "connect",
+    "getaddrinfo",
+    "listen",
+    "serve",
+    "socketpair",
+    "wrap_tls",
+]
 
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
@@ -50,6 +75,17 @@ _StdSocket = _socket.socket
 
 # A plain int: `flags & socket.MSG_DONTWAIT` runs enum.Flag.__and__ in Python.
 _MSG_DONTWAIT = int(_socket.MSG_DONTWAIT)
+
+#: The stdlib resolver, bound at import as ``_StdSocket`` is (eventlet's green
+#: one must not run in a worker thread).  ``getaddrinfo`` calls it in the
+#: thread pool for names, and directly for numeric addresses.
+_blocking_getaddrinfo = _socket.getaddrinfo
+_NUMERIC_ONLY = _socket.AI_NUMERICHOST | _socket.AI_NUMERICSERV
+# Hosts the socket module takes as addresses without asking the resolver.
+_SPECIAL_HOSTS = frozenset({"", "<broadcast>", b"", b"<broadcast>"})
+
+#: One of ``getaddrinfo``'s results: (family, type, proto, canonname, sockaddr).
+AddrInfo = tuple[_socket.AddressFamily, _socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 def _timed_out() -> TimeoutError:
@@ -199,15 +235,46 @@ class GreenSocket(_SocketState):
         return _fresh(client), addr
 
     def connect(self, address: Any) -> None:
-        """Connect, waiting cooperatively; raises like ``socket.connect``."""
-        err = self.connect_ex(address)
+        """Connect, waiting cooperatively; raises like ``socket.connect``.
+
+        A host name is resolved off the hub (``getaddrinfo``) and, as
+        ``socket.connect`` does, the first address of the socket's family is
+        used: a socket connects once.  ``net.connect`` tries every address.
+        The timeout covers the resolving and the connecting.
+        """
+        self._raise_unless_connected(self.connect_ex(address))
+
+    def _raise_unless_connected(self, err: int) -> None:
+        """Raise for ``connect_ex``'s errno ``err``, as ``socket.connect`` would."""
         if err:
             if err == errno.ETIMEDOUT and self._timeout is not None:
                 raise _timed_out()
             raise OSError(err, os.strerror(err))
 
     def connect_ex(self, address: Any) -> int:
-        """Connect; return 0 or an errno instead of raising."""
+        """Connect; return 0 or an errno instead of raising (resolver errors raise, as in the stdlib)."""
+        if self._sock.family in _INET_FAMILIES and isinstance(address, tuple) and _is_name(address[0]):
+            return self._connect_ex_by_name(address)
+        return self._connect_ex(address)
+
+    def _connect_ex_by_name(self, address: tuple[Any, ...]) -> int:
+        timeout = self._timeout
+        deadline = _deadline(timeout or None)  # 0.0: resolve anyway, then don't wait to connect
+        sock = self._sock
+        try:
+            infos = _getaddrinfo_by(deadline, address[0], address[1], sock.family, sock.type, sock.proto)
+        except TimeoutError:
+            return errno.ETIMEDOUT
+        try:
+            if deadline is not None:
+                self._timeout = _remaining(deadline)
+            return self._connect_ex(_sockaddr(infos[0][4], address))
+        except TimeoutError:  # _remaining() found the time up
+            return errno.ETIMEDOUT
+        finally:
+            self._timeout = timeout
+
+    def _connect_ex(self, address: Any) -> int:
         err = self._sock.connect_ex(address)
         if err not in _CONNECT_PENDING or self._timeout == 0.0:
             return err  # non-blocking: EINPROGRESS, as the stdlib says
@@ -424,6 +491,74 @@ def socketpair(
     return _fresh(a), _fresh(b)
 
 
+_INET_FAMILIES = frozenset({_socket.AF_INET, _socket.AF_INET6})
+
+
+def getaddrinfo(
+    host: bytes | str | None,
+    port: bytes | str | int | None,
+    family: int = 0,
+    type: int = 0,
+    proto: int = 0,
+    flags: int = 0,
+) -> list[AddrInfo]:
+    """``socket.getaddrinfo``, cooperative: names are resolved in a worker thread.
+
+    The calling greenthread waits (``to_thread``) while the hub runs the
+    others.  A numeric host with a numeric (or no) port is answered at once,
+    without the thread pool.  Same arguments, results and errors
+    (``socket.gaierror``) as the stdlib's.
+    """
+    if port is None or isinstance(port, int) or (isinstance(port, (str, bytes)) and port.isdigit()):
+        try:
+            return list(_blocking_getaddrinfo(host, port, family, type, proto, flags | _NUMERIC_ONLY))
+        except _socket.gaierror:
+            pass  # a name: for the resolver (which also gives the errors of anything else)
+    return list(to_thread(_blocking_getaddrinfo, host, port, family, type, proto, flags))
+
+
+def _is_name(host: object) -> bool:
+    """Whether connecting to ``host`` needs the resolver (it is not an address the kernel takes as is)."""
+    if not isinstance(host, (str, bytes)) or host in _SPECIAL_HOSTS:
+        return False
+    try:
+        _blocking_getaddrinfo(host, None, 0, 0, 0, _socket.AI_NUMERICHOST)
+    except _socket.gaierror:
+        return True
+    return False
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _remaining(deadline: float) -> float:
+    """The seconds left until ``deadline``; ``TimeoutError`` if none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _timed_out()
+    return left
+
+
+def _getaddrinfo_by(deadline: float | None, host: Any, port: Any, family: int, type: int, proto: int) -> list[AddrInfo]:
+    """``getaddrinfo`` that raises ``TimeoutError`` at ``deadline``, and never returns an empty list."""
+    if deadline is None:
+        infos = getaddrinfo(host, port, family, type, proto)
+    else:
+        with Timeout(_remaining(deadline), _timed_out()):
+            infos = getaddrinfo(host, port, family, type, proto)
+    if not infos:
+        raise OSError("getaddrinfo returns an empty list")
+    return infos
+
+
+def _sockaddr(resolved: Any, address: tuple[Any, ...]) -> Any:
+    """The resolved address, keeping an IPv6 flowinfo and scope id that ``address`` gave."""
+    if len(resolved) == 4 and len(address) == 4:
+        return (resolved[0], resolved[1], address[2], address[3])
+    return resolved
+
+
 def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenSocket:
     """A listening TCP socket bound to ``address`` (``(host, port)``; IPv6 by ':' in host)."""
     host = address[0] if isinstance(address, tuple) else ""
@@ -441,37 +576,103 @@ def listen(address: Any, backlog: int = 128, reuse_port: bool = False) -> GreenS
     return _fresh(sock)
 
 
-def connect(address: Any, timeout: float | None = None) -> GreenSocket:
-    """A TCP connection to ``(host, port)``; ``TimeoutError`` after ``timeout`` seconds."""
-    host = address[0]
-    family = _socket.AF_INET6 if ":" in str(host) else _socket.AF_INET
-    sock = GreenSocket(family, _socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(address)
-    except BaseException:
-        sock.close()
-        raise
-    sock.settimeout(None)
-    return sock
+@overload
+def connect(address: Any, timeout: float | None = None, *, tls: None = None, server_hostname: None = None) -> GreenSocket: ...
+@overload
+def connect(
+    address: Any, timeout: float | None = None, *, tls: ssl.SSLContext, server_hostname: str | None = None
+) -> TLSSocket: ...
+def connect(
+    address: Any,
+    timeout: float | None = None,
+    *,
+    tls: ssl.SSLContext | None = None,
+    server_hostname: str | None = None,
+) -> GreenSocket:
+    """A TCP connection to ``(host, port)``; ``TimeoutError`` after ``timeout`` seconds.
+
+    The host is resolved off the hub (``getaddrinfo``) and each of its
+    addresses, IPv6 and IPv4 in the resolver's order, is tried in turn until
+    one connects; if none does, the first one's error is raised.  With
+    ``tls`` (an ``ssl.SSLContext``) the connection then runs TLS
+    (``wrap_tls``), checking the server's name against ``server_hostname``,
+    by default the host.  ``timeout`` covers the whole attempt, handshake
+    included.  The socket returned blocks (cooperatively), with no timeout.
+    """
+    if not isinstance(address, tuple) or len(address) < 2:
+        raise TypeError(f"connect() needs a (host, port) tuple, not {address!r}")
+    if tls is not None:
+        from eventhub.tls import wrap_tls
+
+        _check_tls_context(tls, "connect")
+        if server_hostname is None:
+            host = address[0]
+            server_hostname = host.decode("ascii") if isinstance(host, bytes) else host
+    elif server_hostname is not None:
+        raise ValueError("server_hostname goes with tls")
+    deadline = _deadline(timeout)
+    infos = _getaddrinfo_by(deadline, address[0], address[1], 0, _socket.SOCK_STREAM, 0)
+    first_error: OSError | None = None
+    for family, type, proto, _, sockaddr in infos:
+        try:
+            sock = GreenSocket(family, type, proto)
+        except OSError as e:  # a family this host cannot make sockets of (IPv6 turned off, ...)
+            first_error = first_error or e
+            continue
+        try:
+            sock.settimeout(None if deadline is None else _remaining(deadline))
+            sock._raise_unless_connected(sock._connect_ex(_sockaddr(sockaddr, address)))
+        except OSError as e:
+            sock.close()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _timed_out() from None
+            first_error = first_error or e
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        if tls is not None:
+            try:
+                if deadline is None:
+                    sock = wrap_tls(sock, tls, server_hostname=server_hostname)
+                else:
+                    with Timeout(_remaining(deadline), _timed_out()):
+                        sock = wrap_tls(sock, tls, server_hostname=server_hostname)
+            except BaseException:
+                sock.close()  # wrap_tls closed the connection if it took it; this closes it if not
+                raise
+        sock.settimeout(None)
+        return sock
+    assert first_error is not None
+    raise first_error
 
 
 def serve(
     listener: GreenSocket,
     handler: Callable[[GreenSocket, Any], Any],
     concurrency: int | None = None,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """Accept connections forever, running ``handler(conn, address)`` in a greenthread each.
 
     With ``concurrency``, at most that many handlers run at once; further
     connections wait in the listen backlog.  Returns when the listener is
     closed or a handler raises ``StopServe``; other handler errors are
-    printed by the hub and the server goes on.
+    printed by the hub and the server goes on.  With ``tls`` (an
+    ``ssl.SSLContext``), each connection runs TLS: its greenthread does the
+    server-side handshake (``wrap_tls``) and passes the ``TLSSocket`` to
+    ``handler``; a failed handshake closes the connection and is printed like
+    a handler error.
     """
     from eventhub.event import Event
 
     if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if tls is not None:
+        from eventhub.tls import wrap_tls
+
+        _check_tls_context(tls, "serve")
     running: set[GreenThread[Any]] = set()
     stop: list[StopServe] = []
     slot_free: Event[None] = Event()
@@ -483,6 +684,8 @@ def serve(
 
     def run_handler(conn: GreenSocket, addr: Any) -> None:
         try:
+            if tls is not None:
+                conn = wrap_tls(conn, tls, server_side=True)
             handler(conn, addr)
         except StopServe as e:
             stop.append(e)
@@ -504,3 +707,19 @@ def serve(
         gt = spawn(run_handler, conn, addr)
         running.add(gt)
         gt.link(finished)
+
+
+def _check_tls_context(tls: object, caller: str) -> None:
+    import ssl  # only once TLS is asked for
+
+    if not isinstance(tls, ssl.SSLContext):
+        raise TypeError(f"{caller}() needs an ssl.SSLContext as tls, not {type(tls).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    # The TLS names live in eventhub.tls, which builds on this module: loaded on first use.
+    if name in ("TLSSocket", "wrap_tls"):
+        from eventhub import tls
+
+        return getattr(tls, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

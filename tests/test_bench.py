@@ -23,6 +23,8 @@ from eventhub import hubs
 from eventhub.bench import impls, report, runner, targets
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, get_workload
 
+pytestmark = pytest.mark.timing_sensitive
+
 #: Workers must import the eventhub under test (an installed wheel in tox), not the source tree.
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(eventhub.__file__)))
 SCALE = 0.002
@@ -94,6 +96,7 @@ def assert_did_the_work(doc: dict[str, Any], impl: str, repeat: int = 1) -> None
     assert doc["results"][impl]["description"]
 
 
+@pytest.mark.timeout(300)  # run_cli's own limit: every hub variant x ten workloads, a process per sample
 def test_every_available_hub_variant_runs_every_workload() -> None:
     hub_impls = [i.name for i in impls.DEFAULT if i.kind == "eventhub"]
     code, doc, stderr = run_bench("--impl", ",".join(hub_impls))
@@ -210,7 +213,9 @@ def test_sizes_scale_counts_but_not_concurrency() -> None:
     assert small.switch_threads == Sizes().switch_threads
     assert small.echo_clients == Sizes().echo_clients
     assert small.idle_sockets == Sizes().idle_sockets
+    assert small.tls_clients == Sizes().tls_clients
     assert small.spawn_threads == 100 and small.echo_messages == 1
+    assert small.offloads == 20 and small.tls_messages == 1
     with pytest.raises(ValueError):
         Sizes.for_scale(0)
 
@@ -427,3 +432,41 @@ def test_speed_targets_are_checked_on_same_run_medians() -> None:
     assert checks["epolls-compiled pingpong >= 1.5x gevent"]["why_not_judged"] == ""
     assert checks["epolls-compiled idle >= 0.9x its pingpong"]["met"] is True
     assert "NOT MET" not in "\n".join(targets.format_checks(list(checks.values())))
+
+
+def test_offload_samples_are_not_taken_again_for_an_idle_cpu() -> None:
+    """offload waits for worker threads by design: only a change of the machine's speed disturbs it."""
+
+    def sample(workload: str, speeds: tuple[float, float], cpu_share: float) -> runner.Cell:
+        return runner.Cell("epolls-compiled", workload, expected=100, counted=[100], seconds=[0.1],
+                           speeds=[speeds], cpu_shares=[cpu_share])  # fmt: skip
+
+    steady = (20e6, 21e6)
+    assert not sample("offload", steady, 0.3).last_sample_disturbed()
+    assert sample("offload", (20e6, 33e6), 1.0).last_sample_disturbed()
+    assert sample("tls", steady, 0.3).last_sample_disturbed()
+    assert not sample("tls", steady, 0.95).last_sample_disturbed()
+
+
+def test_thread_pool_and_tls_targets() -> None:
+    def cell(impl: str, workload: str, rate: float) -> runner.Cell:
+        return runner.Cell(impl, workload, expected=100, counted=[100], seconds=[100 / rate])
+
+    cells = [
+        cell("epolls-compiled", "offload", 6_000),
+        cell("epolls-pure", "offload", 5_000),
+        cell("eventlet", "offload", 3_000),
+        cell("gevent", "offload", 4_000),
+        cell("epolls-compiled", "tls", 900),
+        cell("epolls-pure", "tls", 500),
+        cell("eventlet", "tls", 550),
+        cell("gevent", "tls", 600),
+    ]
+    checks = {c["target"]: (c["ratio"], c["met"]) for c in targets.check(targets.DEFAULT_TARGETS, cells)}
+    assert checks == {
+        "epolls-compiled offload >= 1x eventlet": (pytest.approx(2.0), True),
+        "epolls-compiled offload >= 1x gevent": (pytest.approx(1.5), True),
+        "epolls-pure offload >= 1x eventlet": (pytest.approx(5 / 3), True),
+        "epolls-compiled tls >= 1x gevent": (pytest.approx(1.5), True),
+        "epolls-pure tls >= 1x eventlet": (pytest.approx(500 / 550), False),
+    }

@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import system_packages
 
 import eventhub
+from eventhub.hubs._variant import NO_EXTENSIONS
 
 #: Where the eventhub under test lives (the source tree, or an installed wheel under tox).
 EVENTHUB_HOME = Path(eventhub.__file__).resolve().parent.parent
 HAVE_EVENTLET = importlib.util.find_spec("eventlet") is not None
 needs_eventlet = pytest.mark.skipif(not HAVE_EVENTLET, reason="eventlet is not installed")
 
-ADAPTER_NAMES = ("EpollHub", "PollHub", "SelectHub", "LibeventHub")
+#: LibeventHub only with the extensions: pyevent has no pure variant (as in conftest's hub parameters).
+ADAPTER_NAMES = ("EpollHub", "PollHub", "SelectHub") + (() if NO_EXTENSIONS else ("LibeventHub",))
 
 
 def run_python(code: str, **env: str) -> str:
@@ -44,34 +47,40 @@ def test_importing_eventhub_never_imports_eventlet() -> None:
         import pkgutil, sys, importlib
         import eventhub
         for info in pkgutil.walk_packages(eventhub.__path__, "eventhub."):
-            # The eventlet adapter and the gunicorn worker's eventlet parts import eventlet by design.
+            # The eventlet adapter and its fair queues (eventhub.eventlet_queue), the gunicorn
+            # worker and the launcher's patch of eventlet import eventlet by design.
             if not info.name.startswith(("eventhub.eventlet", "eventhub.bench", "eventhub.gunicorn.worker",
-                                         "eventhub.gunicorn.fair_queue")):
+                                         "eventhub.run.patch")):
                 importlib.import_module(info.name)
         print(sorted(m for m in sys.modules if m.split(".")[0] == "eventlet"))
     """)
     assert out == "[]"
 
 
-def adapter_params() -> list[Any]:
-    if not HAVE_EVENTLET:
-        return [pytest.param(None, marks=needs_eventlet, id="no-eventlet")]
+def skip_if_unavailable(name: str) -> None:
+    """Skip a test of the adapter class ``name`` when it cannot exist here, saying why.
+
+    LibeventHub missing because libevent is goes through system_packages:
+    skipped naming the Debian package, failed in CI.
+    """
     import eventhub.eventlet as adapter
 
-    params = []
-    for name in ADAPTER_NAMES:
-        cls = getattr(adapter, name, None)
-        marks = [pytest.mark.skip(reason=adapter.UNAVAILABLE[name])] if cls is None else []
-        params.append(pytest.param(cls, id=name, marks=marks))
-    return params
+    if name not in adapter.UNAVAILABLE:
+        return
+    if name == "LibeventHub":
+        system_packages.require("libevent")
+    pytest.skip(adapter.UNAVAILABLE[name])
 
 
-@pytest.fixture(params=adapter_params())
+@pytest.fixture(params=ADAPTER_NAMES if HAVE_EVENTLET else [pytest.param(None, marks=needs_eventlet, id="no-eventlet")])
 def hub(request: pytest.FixtureRequest) -> Iterator[Any]:
     """An eventhub.eventlet hub, current for eventlet in this thread."""
     import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-    eventlet.hubs.use_hub(request.param)
+    import eventhub.eventlet as adapter
+
+    skip_if_unavailable(request.param)
+    eventlet.hubs.use_hub(getattr(adapter, request.param))
     hub = eventlet.hubs.get_hub()
     try:
         yield hub
@@ -244,8 +253,7 @@ def test_debug_helpers_read_the_hub(hub: Any) -> None:
 def test_eventlet_hub_environment_variable(name: str) -> None:
     import eventhub.eventlet as adapter
 
-    if name in adapter.UNAVAILABLE:
-        pytest.skip(adapter.UNAVAILABLE[name])
+    skip_if_unavailable(name)
     out = run_python(
         """
         import eventlet, eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -263,10 +271,7 @@ def test_eventlet_hub_environment_variable(name: str) -> None:
 @pytest.mark.parametrize("name", ADAPTER_NAMES)
 def test_monkey_patched_application(name: str, when: str) -> None:
     """eventlet.monkey_patch() replaces select.select and drops select.epoll/poll: the hub must not care."""
-    import eventhub.eventlet as adapter
-
-    if name in adapter.UNAVAILABLE:
-        pytest.skip(adapter.UNAVAILABLE[name])
+    skip_if_unavailable(name)
     hub_name = f"eventhub.eventlet:{name}"
     choose = "" if when == "EVENTLET_HUB" else f"eventlet.hubs.use_hub({hub_name!r})"
     out = run_python(
@@ -359,7 +364,7 @@ def test_importing_the_adapter_under_monkey_patching_starts_no_subprocess(no_ext
         print(sorted(adapter.UNAVAILABLE), started)
     """, EVENTHUB_NO_EXTENSIONS=no_extensions)
     assert out.endswith(" []"), out  # no subprocess started
-    assert ("LibeventHub" in out) is (no_extensions == "1")
+    assert ("LibeventHub" in out) is (no_extensions == "1" or not system_packages.present("libevent"))
 
 
 @needs_eventlet
@@ -397,10 +402,7 @@ def test_a_forked_child_gets_its_own_eventlet_hub_state(name: str) -> None:
     Without that, parent and child share one epoll set and steal each
     other's events (eventlet's tests/isolated/hub_fork.py failed now and then).
     """
-    import eventhub.eventlet as adapter
-
-    if getattr(adapter, name, None) is None:
-        pytest.skip(adapter.UNAVAILABLE[name])
+    skip_if_unavailable(name)
     out = run_python(f"""
         import os
         import eventlet, eventlet.hubs

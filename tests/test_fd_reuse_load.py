@@ -7,10 +7,14 @@ import random
 import socket
 from typing import Any
 
+import pytest
+
 import eventhub
 from eventhub import hubs
 from eventhub.hubs import IOClosed
 from eventhub.timeout import Timeout
+
+pytestmark = pytest.mark.timing_sensitive
 
 GREENTHREADS = 1000
 ROUNDS = 4

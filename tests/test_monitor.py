@@ -12,6 +12,8 @@ import pytest
 import eventhub
 from eventhub import hubs, monitor
 
+pytestmark = pytest.mark.timing_sensitive
+
 
 def hog_the_hub(seconds: float) -> None:
     time.sleep(seconds)  # blocking: no greenlet switch meanwhile

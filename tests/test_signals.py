@@ -16,7 +16,10 @@ import pytest
 import eventhub
 from eventhub import hubs
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals"),
+    pytest.mark.timing_sensitive,
+]
 
 
 @pytest.fixture

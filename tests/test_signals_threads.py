@@ -14,6 +14,8 @@ import pytest
 import eventhub
 from eventhub import hubs, net
 
+pytestmark = pytest.mark.timing_sensitive
+
 
 def test_sigint_interrupts_a_long_wait(hub: Any) -> None:
     """KeyboardInterrupt reaches the main greenlet promptly, not when the wait times out."""

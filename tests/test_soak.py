@@ -4,6 +4,12 @@ closed, on every hub; RSS and the open-fd count must end flat.
 Flat means: measured after a warm-up tenth of the run, then at the end, the
 RSS grew by less than ``RSS_SLACK`` and not one descriptor more is open.
 Set ``EVENTHUB_SOAK_SCALE`` (e.g. 0.1) to shorten a local run.
+
+Each run soaks the hubs of its own variant: with the extensions built, the
+compiled hubs; in the pure run (``EVENTHUB_NO_EXTENSIONS=1``, tox's
+``*-pure`` envs) the pure hubs, with pure net and greenthread around them.
+The pure hubs' code is the same in both runs, and soaking it in both
+doubled the suite's longest test.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import tempfile
 from typing import Any, Callable
 
 import pytest
+from conftest import HUB_PARAMS
 
 import eventhub
 from eventhub import hubs
@@ -28,7 +35,11 @@ RSS_SLACK = 4 * 1024 * 1024
 pytestmark = [
     pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc"),
     pytest.mark.timeout(600),
+    pytest.mark.timing_sensitive,
 ]
+
+#: The hub parameters of this run's own variant (see the module docstring).
+OWN_VARIANT = [p for p in HUB_PARAMS if p.values[0][1] == hubs.VARIANT]
 
 
 def rss() -> int:
@@ -53,6 +64,7 @@ def assert_flat(run: Callable[[int], None], total: int) -> None:
     assert grown < RSS_SLACK, f"RSS grew by {grown / 1e6:.1f} MB"
 
 
+@pytest.mark.parametrize("hub_spec", OWN_VARIANT)
 def test_soak_timers_scheduled_and_cancelled(hub: Any) -> None:
     def noop() -> None:
         pass
@@ -75,6 +87,7 @@ def test_soak_timers_scheduled_and_cancelled(hub: Any) -> None:
     assert hub.get_timers_count() < 20_000  # compacted, not 1M dead entries
 
 
+@pytest.mark.parametrize("hub_spec", OWN_VARIANT)
 def test_soak_connections_opened_and_closed(hub: Any) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "soak.sock")

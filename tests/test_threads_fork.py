@@ -272,6 +272,29 @@ def test_fork_child_hub_carries_on_and_parent_is_unaffected(hub: Any) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_child_hub_is_woken_by_its_threads_mid_pass(hub: Any) -> None:
+    """Forked from a greenthread the hub's pass resumed, the child's loop finishes
+    that pass and blocks: a later call from a thread of the child must wake it."""
+    eventhub.sleep(0.01)  # the loop has run (it has a waker); we are resumed from its pass
+
+    def child() -> None:
+        if forked_hub_is_destroyed(hub):
+            return
+        done: eventhub.Event[Any] = eventhub.Event()
+
+        def later() -> None:
+            time.sleep(0.05)  # the loop is blocked in its wait by then
+            hub.call_threadsafe(done.send, 7)
+
+        threading.Thread(target=later).start()
+        start = time.monotonic()
+        assert done.wait() == 7
+        assert time.monotonic() - start < 5  # not at the end of the loop's idle wait (60 s)
+
+    assert run_in_child(child) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_fork_child_unregistering_leaves_parent_registered(hub: Any) -> None:
     """eventlet's classic: the child removes a listener from the shared epoll set."""
     a, b = socket.socketpair()

@@ -7,6 +7,7 @@ import importlib
 import os
 
 import pytest
+import system_packages
 from conftest import RunPython
 
 from eventhub import hubs
@@ -17,6 +18,8 @@ COMPILED_BACKENDS = {"epolls": "_epolls", "poll": "_poll", "selects": "_selects"
 #: Backends that exist only compiled (pyevent: libevent is a C library, so
 #: there is no pure-Python twin) -> their extension.
 COMPILED_ONLY_BACKENDS = {"pyevent": "_pyevent"}
+#: Backends whose extension links against a system library -> its name in system_packages.
+NEEDS_SYSTEM = {"pyevent": "libevent"}
 
 
 def _required() -> bool:
@@ -50,6 +53,8 @@ def test_compiled_only_backend_has_no_pure_variant(name: str) -> None:
 @pytest.mark.parametrize("name", sorted({**COMPILED_BACKENDS, **COMPILED_ONLY_BACKENDS}))
 def test_required_extensions_exist(name: str) -> None:
     assert not _variant.NO_EXTENSIONS, "EVENTHUB_REQUIRE_EXTENSIONS and EVENTHUB_NO_EXTENSIONS are both set"
+    if name in NEEDS_SYSTEM:
+        system_packages.require(NEEDS_SYSTEM[name])
     extension = {**COMPILED_BACKENDS, **COMPILED_ONLY_BACKENDS}[name]
     importlib.import_module(f"eventhub.hubs.{extension}")  # ImportError fails the test
     module = importlib.import_module(f"eventhub.hubs.{name}")
@@ -62,6 +67,7 @@ def test_required_pyevent_is_in_the_contract_suite() -> None:
     """CI runs the contract suite on pyevent: the hub fixture has its parameter."""
     from conftest import HUB_PARAMS
 
+    system_packages.require("libevent")  # without it the parameter is there, its tests skipped
     assert "pyevent-compiled" in {p.id for p in HUB_PARAMS}
 
 

@@ -25,7 +25,7 @@ import time
 import traceback
 from typing import Any
 
-from eventhub.bench import impls, speed
+from eventhub.bench import certs, impls, speed
 from eventhub.bench.target import NotApplicable, Unavailable
 from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         emit("sample", ops=ops, seconds=seconds, speed=[before, after], cpu_share=cpu_share)
     except Unavailable as e:
         emit("unavailable", reason=str(e))
-    except NotApplicable as e:
+    except (NotApplicable, certs.NoCertificate) as e:
         emit("n/a", reason=str(e))
     except Exception as e:
         traceback.print_exc()

@@ -4,8 +4,9 @@ Equivalents chosen for greenlet primitives: a greenthread is a Task,
 ``sleep(0)`` is ``await asyncio.sleep(0)``, a Timeout is ``asyncio.timeout()``
 (an object plus a ``call_at`` handle, cancelled on exit, like a greenlet
 Timeout), a hub timer is ``loop.call_later``, cooperative socket calls are
-``loop.sock_recv``/``loop.sock_sendall``, and the echo test uses the
-streams API (``start_server``/``open_connection``).
+``loop.sock_recv``/``loop.sock_sendall``, the echo and TLS tests use the
+streams API (``start_server``/``open_connection``, with ``ssl=`` for TLS),
+and the thread pool is ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
+import tempfile
 import time
 from typing import Any, Callable, Coroutine
 
-from eventhub.bench.green import Sample, WorkloadError
+from eventhub.bench import certs
+from eventhub.bench.green import Sample, WorkloadError, contexts_of
 from eventhub.bench.target import Unavailable
 from eventhub.bench.workloads import Sizes
 
@@ -145,7 +149,13 @@ async def idle(sizes: Sizes) -> Sample:
 
 
 async def echo(sizes: Sizes) -> Sample:
-    size = sizes.echo_message_size
+    return await _echo(sizes.echo_clients, sizes.echo_messages, sizes.echo_message_size, None, None)
+
+
+async def _echo(
+    clients: int, messages: int, size: int, server_ssl: ssl.SSLContext | None, client_ssl: ssl.SSLContext | None
+) -> Sample:
+    """``clients`` concurrent stream connections to an echo server, ``messages`` round trips each (TLS with contexts)."""
     echoed = 0
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -160,7 +170,8 @@ async def echo(sizes: Sizes) -> Sample:
         writer.close()
 
     async def client(port: int, m: int) -> int:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        hostname = certs.HOSTNAME if client_ssl is not None else None
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_ssl, server_hostname=hostname)
         message = b"m" * size
         done = 0
         for _ in range(m):
@@ -172,12 +183,12 @@ async def echo(sizes: Sizes) -> Sample:
         await writer.wait_closed()
         return done
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=max(1024, 2 * sizes.echo_clients))
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_ssl, backlog=max(1024, 2 * clients))
     port = server.sockets[0].getsockname()[1]
     start = time.perf_counter()
-    clients = [asyncio.create_task(client(port, sizes.echo_messages)) for _ in range(sizes.echo_clients)]
+    connections = [asyncio.create_task(client(port, messages)) for _ in range(clients)]
     count = 0
-    for c in clients:
+    for c in connections:
         count += await c
     elapsed = time.perf_counter() - start
     server.close()
@@ -199,6 +210,30 @@ async def await_task(sizes: Sizes) -> Sample:
     return count, time.perf_counter() - start
 
 
+async def offload(sizes: Sizes) -> Sample:
+    to_thread = asyncio.to_thread
+
+    def call() -> int:
+        return 1
+
+    async def loop(n: int) -> int:
+        count = 0
+        for _ in range(n):
+            count += await to_thread(call)
+        return count
+
+    await to_thread(call)  # the pool's first thread starts outside the timing
+    start = time.perf_counter()
+    count = await asyncio.create_task(loop(sizes.offloads))
+    return count, time.perf_counter() - start
+
+
+async def tls_echo(sizes: Sizes) -> Sample:
+    with tempfile.TemporaryDirectory() as directory:
+        server_context, client_context = contexts_of(ssl.SSLContext)(*certs.make(directory))
+    return await _echo(sizes.tls_clients, sizes.tls_messages, sizes.tls_message_size, server_context, client_context)
+
+
 WORKLOAD_FUNCTIONS: dict[str, Workload] = {
     "switch": switch,
     "spawn": spawn,
@@ -208,6 +243,8 @@ WORKLOAD_FUNCTIONS: dict[str, Workload] = {
     "idle": idle,
     "echo": echo,
     "await": await_task,
+    "offload": offload,
+    "tls": tls_echo,
 }
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from eventhub.bench import apps as app_benches
 from eventhub.bench import http_report, http_run, impls, report, runner, targets, wrk
 from eventhub.bench.workloads import WORKLOAD_NAMES, WORKLOADS
 
@@ -41,11 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="wrk against gunicorn workers serving hello world and a redis app (needs wrk, gunicorn; redis-server)",
     )
-    parser.add_argument("--apps", type=_names, metavar="A,B", help=f"--http: applications (default {','.join(http_run.APPS)})")
+    parser.add_argument(
+        "--apps",
+        type=_names,
+        nargs="?",
+        const=[],
+        metavar="A,B",
+        help=f"application benchmarks, eventhub's hub vs eventlet's ({','.join(app_benches.APP_BENCHES)}; "
+        f"default all); with --http, the HTTP applications (default {','.join(http_run.APPS)})",
+    )
     parser.add_argument(
         "--connections", type=_names, metavar="N,M", help="--http: wrk connection counts (default 100,1000)"
     )
-    parser.add_argument("--duration", type=float, metavar="SECONDS", help="--http: seconds of wrk per sample (default 5; --quick 2)")
+    parser.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="--http, --apps: measured seconds per sample (default 5; --quick 2)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--list", action="store_true", help="list implementations and workloads, then exit")
     parser.add_argument(
@@ -71,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.http:
         return http_main(parser, args)
-    if args.apps or args.connections or args.duration is not None:
-        parser.error("--apps, --connections and --duration go with --http")
+    if args.apps is not None:
+        return apps_main(parser, args)
+    if args.connections or args.duration is not None:
+        parser.error("--connections goes with --http, --duration with --http or --apps")
     candidates = impls.EVENTLET if args.eventlet else impls.DEFAULT
     if args.list:
         print("implementations:", ", ".join(i.name for i in candidates))
@@ -145,3 +158,31 @@ def http_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     else:
         print(http_report.table(cells, apps, settings, checks))
     return 1 if any(c.status == runner.ERROR for c in cells) else 0
+
+
+def apps_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--apps`` without ``--http``: see ``eventhub.bench.apps``."""
+    if args.list:
+        for name, module in app_benches.APP_BENCHES.items():
+            print(f"{name}: {app_benches.load(name).DESCRIPTION} ({module})")
+        return 0
+    if args.connections:
+        parser.error("--connections goes with --http")
+    names = args.apps or list(app_benches.APP_BENCHES)
+    unknown = [n for n in names if n not in app_benches.APP_BENCHES]
+    if unknown:
+        parser.error(f"unknown application {', '.join(unknown)} (choose from {', '.join(app_benches.APP_BENCHES)})")
+    settings = app_benches.AppSettings(
+        rounds=args.repeat if args.repeat is not None else (1 if args.quick else 3),
+        duration=args.duration if args.duration is not None else (2.0 if args.quick else 5.0),
+        warm_up=0.5 if args.quick else 1.0,
+        time_limit=args.time_limit,
+    )
+    if settings.rounds < 1 or settings.duration <= 0 or settings.time_limit <= 0:
+        parser.error("--repeat must be at least 1, --duration and --time-limit positive")
+    reports = app_benches.run(names, settings, sys.stderr)
+    if args.json:
+        print(json.dumps({"mode": "apps", "apps": {r.app: r.data for r in reports}}, indent=2))
+    else:
+        print("\n\n".join(r.text for r in reports))
+    return 1 if any(r.failed for r in reports) else 0

@@ -1,9 +1,9 @@
 """The workloads for greenlet frameworks (eventhub, eventlet, gevent), written once.
 
 Each framework supplies a ``GreenAPI``: its own spawn, join, sleep,
-Timeout, raw timers, event and cooperative sockets, bound directly (no
-wrapper where the framework's API already fits) so the loops below measure
-the framework, not an adapter.  Every workload returns a ``Sample``: the
+Timeout, raw timers, event, cooperative sockets, thread pool and TLS, bound
+directly (no wrapper where the framework's API already fits) so the loops
+below measure the framework, not an adapter.  Every workload returns a ``Sample``: the
 operations it counted and the seconds its timed part took.
 """
 
@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import random
 import socket
+import ssl
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from eventhub.bench import certs
 from eventhub.bench.workloads import Sizes
 
 #: How every workload reports: (operations counted, seconds timed).
@@ -24,6 +27,31 @@ Scheduler = Callable[[float, Callable[[], None]], Any]
 
 class WorkloadError(Exception):
     """The workload ran but its result is inconsistent (lost messages, ...)."""
+
+
+@dataclass(frozen=True)
+class GreenTLS:
+    """One greenlet framework's TLS, as the tls workload needs it."""
+
+    #: (cert file, key file) -> (server context, client context), of the framework's own SSLContext class.
+    contexts: Callable[[str, str], tuple[Any, Any]]
+    #: (accepted socket, server context) -> a TLS socket, handshake done.
+    wrap_server: Callable[[Any, Any], Any]
+    #: (address, client context) -> a TLS connection to ``certs.HOSTNAME``, handshake done.
+    connect: Callable[[tuple[str, int], Any], Any]
+
+
+def contexts_of(context_class: Callable[[int], ssl.SSLContext]) -> Callable[[str, str], tuple[Any, Any]]:
+    """``GreenTLS.contexts`` for a framework whose contexts are ``context_class`` (a subclass of ssl.SSLContext)."""
+
+    def contexts(cert: str, key: str) -> tuple[Any, Any]:
+        server = context_class(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(cert, key)
+        client = context_class(ssl.PROTOCOL_TLS_CLIENT)  # checks the certificate and its host name
+        client.load_verify_locations(cert)
+        return server, client
+
+    return contexts
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,8 @@ class GreenAPI:
     socketpair: Callable[[], tuple[Any, Any]]
     listen: Callable[[int], Any]  # backlog -> socket listening on 127.0.0.1
     connect: Callable[[tuple[str, int]], Any]
+    to_thread: Callable[..., Any]  # (fn, *args) -> fn(*args) run in the framework's thread pool
+    tls: GreenTLS
     #: Block the calling greenthread until a coroutine finishes (its result);
     #: None where greenthreads do not run on an asyncio loop.
     run_coroutine: Callable[[Any], Any] | None = None
@@ -168,12 +198,31 @@ def idle(api: GreenAPI, sizes: Sizes) -> Sample:
 
 
 def echo(api: GreenAPI, sizes: Sizes) -> Sample:
-    size = sizes.echo_message_size
-    server = api.listen(max(1024, 2 * sizes.echo_clients))
+    return _echo(api, sizes.echo_clients, sizes.echo_messages, sizes.echo_message_size, _as_is, api.connect)
+
+
+def _as_is(conn: Any) -> Any:
+    return conn
+
+
+def _echo(
+    api: GreenAPI,
+    clients: int,
+    messages: int,
+    size: int,
+    serve: Callable[[Any], Any],
+    connect: Callable[[tuple[str, int]], Any],
+) -> Sample:
+    """``clients`` concurrent connections (``connect``) to an echo server, ``messages`` round trips each.
+
+    Each accepted connection's handler first passes it through ``serve``.
+    """
+    server = api.listen(max(1024, 2 * clients))
     address = server.getsockname()
     handlers: list[Any] = []
 
-    def handle(conn: Any) -> int:
+    def handle(accepted: Any) -> int:
+        conn = serve(accepted)
         recv, send = conn.recv, conn.sendall
         echoed = 0
         while True:
@@ -191,7 +240,7 @@ def echo(api: GreenAPI, sizes: Sizes) -> Sample:
             handlers.append(api.spawn(handle, conn))
 
     def client(m: int) -> int:
-        sock = api.connect(address)
+        sock = connect(address)
         send, recv = sock.sendall, sock.recv
         message = b"m" * size
         done = 0
@@ -208,9 +257,9 @@ def echo(api: GreenAPI, sizes: Sizes) -> Sample:
         return done
 
     start = time.perf_counter()
-    accepting = api.spawn(acceptor, sizes.echo_clients)
-    clients = [api.spawn(client, sizes.echo_messages) for _ in range(sizes.echo_clients)]
-    count = sum(api.join(c) for c in clients)
+    accepting = api.spawn(acceptor, clients)
+    connections = [api.spawn(client, messages) for _ in range(clients)]
+    count = sum(api.join(c) for c in connections)
     elapsed = time.perf_counter() - start
     api.join(accepting)
     echoed = sum(api.join(h) for h in handlers)
@@ -240,6 +289,38 @@ def await_greenthread(api: GreenAPI, sizes: Sizes) -> Sample:
     return count, time.perf_counter() - start
 
 
+def offload(api: GreenAPI, sizes: Sizes) -> Sample:
+    to_thread = api.to_thread
+
+    def call() -> int:
+        return 1
+
+    def loop(n: int) -> int:
+        count = 0
+        for _ in range(n):
+            count += to_thread(call)
+        return count
+
+    api.join(api.spawn(to_thread, call))  # the pool's first thread starts outside the timing
+    start = time.perf_counter()
+    count: int = api.join(api.spawn(loop, sizes.offloads))
+    return count, time.perf_counter() - start
+
+
+def tls_echo(api: GreenAPI, sizes: Sizes) -> Sample:
+    """``echo`` over TLS: each client connects and shakes hands (timed), then exchanges its messages."""
+    with tempfile.TemporaryDirectory() as directory:
+        server_context, client_context = api.tls.contexts(*certs.make(directory))
+
+    def serve(conn: Any) -> Any:
+        return api.tls.wrap_server(conn, server_context)
+
+    def connect(address: tuple[str, int]) -> Any:
+        return api.tls.connect(address, client_context)
+
+    return _echo(api, sizes.tls_clients, sizes.tls_messages, sizes.tls_message_size, serve, connect)
+
+
 WORKLOAD_FUNCTIONS: dict[str, Callable[[GreenAPI, Sizes], Sample]] = {
     "switch": switch,
     "spawn": spawn,
@@ -249,4 +330,6 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[GreenAPI, Sizes], Sample]] = {
     "idle": idle,
     "echo": echo,
     "await": await_greenthread,
+    "offload": offload,
+    "tls": tls_echo,
 }

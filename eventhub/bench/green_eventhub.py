@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import ssl
 from typing import Any
 
 import eventhub
 from eventhub import hubs, net
-from eventhub.bench.green import GreenAPI, Scheduler
+from eventhub.bench import certs
+from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
 from eventhub.bench.target import GreenTarget, Unavailable
 from eventhub.greenthread import GreenThread
 from eventhub.hubs import _variant
@@ -28,6 +30,14 @@ def _listen(backlog: int) -> net.GreenSocket:
     return net.listen(("127.0.0.1", 0), backlog)
 
 
+def _tls_server(sock: net.GreenSocket, context: ssl.SSLContext) -> net.TLSSocket:
+    return net.wrap_tls(sock, context, server_side=True)
+
+
+def _tls_connect(address: tuple[str, int], context: ssl.SSLContext) -> net.TLSSocket:
+    return net.connect(address, tls=context, server_hostname=certs.HOSTNAME)
+
+
 API = GreenAPI(
     spawn=eventhub.spawn,
     join=GreenThread.wait,
@@ -39,6 +49,8 @@ API = GreenAPI(
     socketpair=net.socketpair,
     listen=_listen,
     connect=net.connect,
+    to_thread=eventhub.to_thread,
+    tls=GreenTLS(contexts_of(ssl.SSLContext), _tls_server, _tls_connect),
 )
 
 

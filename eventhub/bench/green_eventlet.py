@@ -12,7 +12,8 @@ import os
 import warnings
 from typing import Any
 
-from eventhub.bench.green import GreenAPI, Scheduler
+from eventhub.bench import certs
+from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
 from eventhub.bench.target import GreenTarget, Unavailable
 
 
@@ -49,7 +50,9 @@ def load() -> GreenTarget:
             import eventlet  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.green.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.green.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import eventlet.hubs  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            import eventlet.tpool  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import eventlet: {e}") from None
     _check_hub_module(hub_name)
@@ -67,6 +70,12 @@ def load() -> GreenTarget:
     def listen(backlog: int) -> Any:
         return eventlet.listen(("127.0.0.1", 0), backlog=backlog)
 
+    def tls_server(sock: Any, context: Any) -> Any:
+        return context.wrap_socket(sock, server_side=True)
+
+    def tls_connect(address: tuple[str, int], context: Any) -> Any:
+        return context.wrap_socket(eventlet.connect(address), server_hostname=certs.HOSTNAME)
+
     api = GreenAPI(
         spawn=eventlet.spawn,
         join=eventlet.greenthread.GreenThread.wait,
@@ -78,6 +87,8 @@ def load() -> GreenTarget:
         socketpair=eventlet.green.socket.socketpair,
         listen=listen,
         connect=eventlet.connect,
+        to_thread=eventlet.tpool.execute,
+        tls=GreenTLS(contexts_of(eventlet.green.ssl.SSLContext), tls_server, tls_connect),
         run_coroutine=_coroutine_runner(hub),
     )
     return GreenTarget(

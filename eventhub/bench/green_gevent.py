@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 from typing import Any, Callable
 
-from eventhub.bench.green import GreenAPI, Scheduler
+from eventhub.bench import certs
+from eventhub.bench.green import GreenAPI, GreenTLS, Scheduler, contexts_of
 from eventhub.bench.target import GreenTarget, Unavailable
 
 
@@ -14,10 +15,12 @@ def load() -> GreenTarget:
         import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.event  # type: ignore[import-untyped,import-not-found,unused-ignore]
         import gevent.socket  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import gevent.ssl  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as e:
         raise Unavailable(f"cannot import gevent: {e}") from None
 
-    loop = gevent.get_hub().loop
+    hub = gevent.get_hub()
+    loop = hub.loop
 
     def scheduler() -> Scheduler:
         timer = loop.timer
@@ -41,6 +44,12 @@ def load() -> GreenTarget:
         sock.listen(backlog)
         return sock
 
+    def tls_server(sock: Any, context: Any) -> Any:
+        return context.wrap_socket(sock, server_side=True)
+
+    def tls_connect(address: tuple[str, int], context: Any) -> Any:
+        return context.wrap_socket(gevent.socket.create_connection(address), server_hostname=certs.HOSTNAME)
+
     api = GreenAPI(
         spawn=gevent.spawn,
         join=gevent.Greenlet.get,
@@ -54,6 +63,8 @@ def load() -> GreenTarget:
         socketpair=gevent.socket.socketpair,
         listen=listen,
         connect=gevent.socket.create_connection,
+        to_thread=hub.threadpool.apply,
+        tls=GreenTLS(contexts_of(gevent.ssl.SSLContext), tls_server, tls_connect),
     )
     loop_type = type(loop)
     return GreenTarget(

@@ -10,14 +10,13 @@ whole benchmark when the redis application is selected.
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import statistics
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from eventhub.bench import wrk
 from eventhub.bench.http_servers import GunicornServer, RedisServer, ServerError
-from eventhub.bench.runner import ERROR, OK, SKIPPED
+from eventhub.bench.runner import ERROR, OK, SKIPPED, missing_module
 
 
 @dataclass(frozen=True)
@@ -103,14 +102,8 @@ class HttpCell:
 
 def missing(worker: HttpWorker) -> str | None:
     """Why ``worker`` cannot run here, or None."""
-    for module in worker.requires:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ImportError:
-            found = False
-        if not found:
-            return f"{module} is not installed"
-    return None
+    module = missing_module(worker.requires)
+    return None if module is None else f"{module} is not installed"
 
 
 def select(patterns: list[str] | None) -> list[HttpWorker]:

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
+from typing import Any, Callable
 
 from eventhub.bench.http_apps import REDIS_KEY, REDIS_VALUE
 
@@ -43,7 +43,7 @@ def _wait(condition: Callable[[], bool], proc: subprocess.Popen[bytes], timeout:
     raise ServerError(f"{what} did not start within {timeout:g}s (exit {proc.poll()}): {tail}")
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def _stop(proc: subprocess.Popen[Any], timeout: float = 15.0) -> None:
     """SIGTERM, then SIGKILL to the process group if it lingers."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)

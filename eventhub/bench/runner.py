@@ -6,6 +6,7 @@ as an error for that cell only; the run goes on.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -16,14 +17,27 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import IO, TextIO
 
 from eventhub.bench import speed
 from eventhub.bench.impls import Implementation
-from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, Workload
+from eventhub.bench.workloads import WORKLOAD_NAMES, Sizes, Workload, get_workload
 
 #: Cell statuses: measured, implementation missing, workload impossible by design, failure.
 OK, SKIPPED, NOT_APPLICABLE, ERROR = "ok", "skipped", "n/a", "error"
+
+
+def missing_module(modules: Iterable[str]) -> str | None:
+    """The first of ``modules`` that cannot be found here, or None if all can."""
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # a missing parent package
+            found = False
+        if not found:
+            return module
+    return None
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,10 @@ class Cell:
         """Whether the machine's speed changed (the probes disagree) or other processes took the CPU during the last sample."""
         if not self.speeds:
             return False
-        return not speed.same(*self.speeds[-1]) or self.cpu_shares[-1] < speed.MIN_CPU_SHARE
+        if not speed.same(*self.speeds[-1]):
+            return True
+        # A workload that waits for other threads by design leaves its CPU idle meanwhile.
+        return get_workload(self.workload).busy and self.cpu_shares[-1] < speed.MIN_CPU_SHARE
 
     def drop_last_sample(self) -> None:
         del self.counted[-1], self.seconds[-1], self.speeds[-1], self.cpu_shares[-1]

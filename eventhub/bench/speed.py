@@ -14,8 +14,9 @@ A sample during which the speed changed is taken again, and a speed target
 whose two cells ran at different machine speeds is not judged.  Likewise a
 sample during which the worker did not have a CPU to itself (its CPU time
 fell short of the wall-clock time: other processes ran on its CPU) is
-taken again: every workload keeps its one thread busy, so a worker alone
-on a CPU gets ~100%.
+taken again: a workload that keeps its one thread busy (all but
+``offload``, which waits for worker threads by design) gets ~100% of a CPU
+when alone on it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The speed targets of issues 3, 6 and 20, checked against one run's medians.
+"""The speed targets, checked against one run's medians.
 
 A target is a ratio measured side by side in the same run: ``subject``'s
 median on ``workload`` over ``reference``'s median on ``reference_workload``
@@ -52,6 +52,14 @@ DEFAULT_TARGETS: tuple[SpeedTarget, ...] = (
     # from a coroutine within 1.5x the time of awaiting an asyncio.Task.
     *(SpeedTarget(w, ASYNCIO, "eventlet-asyncio", 3.0) for w in ("switch", "timers", "pingpong")),
     SpeedTarget("await", ASYNCIO, "asyncio", 0.67),
+    # The thread pool and TLS: to_thread round trips at least as fast as
+    # eventlet's tpool.execute and gevent's thread pool, a TLS echo server and
+    # clients (net.wrap_tls, net.connect(tls=)) at least as fast as gevent's ssl,
+    # and the pure variant at least as fast as eventlet at both.
+    SpeedTarget("offload", COMPILED, "eventlet", 1.0),
+    SpeedTarget("offload", COMPILED, "gevent", 1.0),
+    SpeedTarget("tls", COMPILED, "gevent", 1.0),
+    *(SpeedTarget(w, PURE, "eventlet", 1.0) for w in ("offload", "tls")),
 )
 
 #: Issue 6: eventlet's API on eventhub's adapter against eventlet's own epolls hub.

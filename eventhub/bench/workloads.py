@@ -32,6 +32,10 @@ class Sizes:
     echo_messages: int = 500  # round trips per client
     echo_message_size: int = 64
     awaits: int = 50_000  # greenthreads (asyncio: tasks) a coroutine spawns and awaits
+    offloads: int = 20_000  # calls handed to the thread pool and waited for, one at a time
+    tls_clients: int = 50  # concurrency: not scaled
+    tls_messages: int = 100  # round trips per TLS connection
+    tls_message_size: int = 256
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -53,6 +57,8 @@ class Sizes:
             idle_round_trips=scaled(base.idle_round_trips),
             echo_messages=scaled(base.echo_messages),
             awaits=scaled(base.awaits),
+            offloads=scaled(base.offloads),
+            tls_messages=scaled(base.tls_messages),
         )
 
 
@@ -64,6 +70,9 @@ class Workload:
     unit: str
     description: str
     expected: Callable[[Sizes], int]
+    #: Whether it keeps its thread busy, so that a worker with less than its
+    #: CPU was disturbed (False: it waits for other threads by design).
+    busy: bool = True
 
 
 WORKLOADS: tuple[Workload, ...] = (
@@ -114,6 +123,19 @@ WORKLOADS: tuple[Workload, ...] = (
         "awaits/s",
         "a coroutine spawning a greenthread (asyncio: a task) and awaiting its result, in turn",
         lambda s: s.awaits,
+    ),
+    Workload(
+        "offload",
+        "round trips/s",
+        "a greenthread (asyncio: a task) handing a trivial call to a worker thread and waiting for it, in turn",
+        lambda s: s.offloads,
+        busy=False,
+    ),
+    Workload(
+        "tls",
+        "messages/s",
+        "TLS echo server and 50 concurrent loopback TLS clients, handshakes included, 256-byte messages",
+        lambda s: s.tls_clients * s.tls_messages,
     ),
 )
 

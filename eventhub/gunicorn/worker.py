@@ -20,7 +20,7 @@ from gunicorn.workers.base_async import ALREADY_HANDLED, AsyncWorker  # type: ig
 import eventhub.eventlet
 from eventhub import hubs
 from eventhub.greenthread import GreenletExit, GreenThread, sleep, spawn
-from eventhub.gunicorn import fair_queue
+from eventhub import eventlet_queue
 from eventhub.gunicorn.accept import Acceptor
 from eventhub.gunicorn.connection import ClientSocket, ListenerName, OncePerSecond
 from eventhub.timeout import Timeout
@@ -62,8 +62,9 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
 
     ``gunicorn -k eventhub.gunicorn.EventletWorker app:app``.  Each worker
     process applies ``eventlet.monkey_patch()`` before it loads the
-    application, makes the patched ``queue`` classes serve their waiters
-    first come, first served (``eventhub.gunicorn.fair_queue``), runs
+    application, makes eventlet's green queues (``queue``'s once patched,
+    and ``eventlet.queue``'s) serve their waiters first come, first served
+    (``eventhub.eventlet_queue``), runs
     eventlet's greenthreads and the worker's own on one
     ``eventhub.eventlet.Hub``, and serves each connection in a greenthread
     (at most ``worker_connections`` at once).
@@ -75,8 +76,8 @@ class EventletWorker(AsyncWorker):  # type: ignore[misc]
         # gunicorn >= 25) stays unpatched.  With --preload the application
         # was imported by the master already: it must patch itself first.
         eventlet.monkey_patch()
-        if not fair_queue.install():
-            self.log.warning("eventhub: the queue module's classes are not eventlet's as expected: left as they are")
+        if not eventlet_queue.install():
+            self.log.warning("eventhub: this eventlet's queues are not as eventhub.eventlet_queue expects: left unfair")
         share_one_hub()
         self.acceptors: list[Acceptor] = []
         # Read per request or connection otherwise, through gunicorn's slow Config.__getattr__;

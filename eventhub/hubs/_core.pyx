@@ -1027,7 +1027,13 @@ cdef class BaseHub:
             return
         self._calls.clear()  # queued for the parent's copy of this hub
         self._reinit_poller()
-        self._drop_waker()  # the loop's next pass starts a new one
+        running = self._waker is not None
+        self._drop_waker()
+        if running:
+            # A new waker now, not at the loop's next pass: the loop may be
+            # in the middle of a pass, about to block, and calls from the
+            # child's own threads must wake it.
+            self._start_waker()
 
     def _reinit_poller(self):
         """Replace shared kernel poller state after fork (backends with any override)."""

@@ -47,7 +47,8 @@ def app(environ, start_response):
             "variant": eventhub.hubs.hub_variant(hub),
             "remote_port": environ["REMOTE_PORT"],
             "open_fds": len(os.listdir("/proc/self/fd")),
-            "lifo_queue": queue.LifoQueue.__module__ + "." + queue.LifoQueue.__qualname__,
+            # A pool's queue made by the app: eventlet's, with its waiters in a fair line.
+            "fair_queues": type(queue.LifoQueue().getters).__name__ == "WaitingLine",
         }).encode()
     elif path == "/sleep":  # a request that waits cooperatively
         eventlet.sleep(float(arg))

@@ -1,6 +1,7 @@
 """Under load and misbehaving clients: fd exhaustion, slow, half-open and vanishing clients, shutdown.
 
-The load comes from wrk (``apt-get install wrk``), on loopback, for a few seconds.
+The load comes from wrk (``apt-get install wrk``; its tests are skipped without it), on
+loopback, for a few seconds.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import time
 
+import pytest
 from gunicorn_worker.gunicorn_server import Gunicorn, StartGunicorn
 
 from eventhub.bench import wrk
@@ -22,6 +24,7 @@ def post_fork(server, worker):
 """
 
 
+@pytest.mark.needs_system("wrk")
 def test_zero_errors_at_1000_connections(gunicorn: StartGunicorn) -> None:
     server = gunicorn("--worker-connections", "1000")
     result = wrk.run(f"http://127.0.0.1:{server.port}/", connections=1000, seconds=4, request_timeout=10)
@@ -30,6 +33,7 @@ def test_zero_errors_at_1000_connections(gunicorn: StartGunicorn) -> None:
     assert server.tracebacks() == []
 
 
+@pytest.mark.needs_system("wrk")
 def test_fd_exhaustion_pauses_accepting_and_recovers(gunicorn: StartGunicorn) -> None:
     server = gunicorn("--keep-alive", "1", config=LOW_NOFILE)
     pid = server.worker_pid()
@@ -43,6 +47,7 @@ def test_fd_exhaustion_pauses_accepting_and_recovers(gunicorn: StartGunicorn) ->
     assert server.tracebacks() == []
 
 
+@pytest.mark.needs_system("wrk")
 def test_slow_and_half_open_clients_do_not_stall_others(gunicorn: StartGunicorn) -> None:
     server = gunicorn("--keep-alive", "30")
     stalled = []
@@ -77,6 +82,7 @@ def test_clients_vanishing_mid_response_cost_only_their_connection(gunicorn: Sta
     assert server.tracebacks() == []
 
 
+@pytest.mark.needs_system("wrk")
 def test_sigterm_under_load_exits_cleanly(gunicorn: StartGunicorn) -> None:
     server = gunicorn("--graceful-timeout", "10")
     load = subprocess.Popen(

@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from gunicorn_worker.gunicorn_server import PACKAGE_ROOT
 
 
+@pytest.mark.needs_system("wrk")
 def test_http_bench_measures_the_eventhub_worker_with_wrk() -> None:
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
     cmd = [sys.executable, "-m", "eventhub.bench", "--http", "--json", "--apps", "hello", "-i", "eventhub",

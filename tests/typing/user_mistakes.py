@@ -6,6 +6,8 @@ there; tests/test_typing.py checks that exactly those are reported.  Never run.
 
 from __future__ import annotations
 
+import ssl
+
 import eventhub
 from eventhub import hubs, net
 
@@ -36,3 +38,10 @@ def mistakes() -> None:
     hubs.trampoline(0.5, read=True)  # error: [arg-type]
     sock = net.connect(("127.0.0.1", 1))
     data: str = sock.recv(10)  # error: [assignment]
+
+    length: str = eventhub.to_thread(name_length, "eventhub")  # error: [assignment]
+    eventhub.to_thread(name_length, 1)  # error: [arg-type]
+    net.getaddrinfo("localhost", 80.0)  # error: [arg-type]
+    tls = net.connect(("localhost", 443), tls=ssl.create_default_context())
+    tls.version().upper()  # error: [union-attr]
+    net.wrap_tls(sock, "context")  # error: [arg-type]

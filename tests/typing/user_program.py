@@ -6,6 +6,8 @@ tests/test_typing.py type-checks it (and runs it: it is real code).
 from __future__ import annotations
 
 import socket
+import ssl
+import time
 
 import eventhub
 from eventhub import hubs, net
@@ -23,10 +25,25 @@ def echo_once(conn: net.GreenSocket, address: object) -> None:
         conn.sendall(data)
 
 
+def hang_up(conn: net.GreenSocket, address: object) -> None:
+    conn.close()
+
+
 def ping(port: int) -> bytes:
     with net.connect(("127.0.0.1", port), timeout=5.0) as sock:
         sock.sendall(b"ping")
         return sock.recv(100)
+
+
+def slow_square(n: int) -> int:
+    time.sleep(0.001)  # blocking: fine in a worker thread
+    return n * n
+
+
+def tls_version(port: int, context: ssl.SSLContext) -> str | None:
+    conn: net.TLSSocket = net.connect(("127.0.0.1", port), tls=context, server_hostname="localhost", timeout=5.0)
+    with conn:
+        return conn.version()
 
 
 def wait_readable(sock: socket.socket) -> None:
@@ -74,6 +91,27 @@ def main() -> list[int]:
     with a, b:
         eventhub.spawn(wait_readable, a).wait()
     assert fired == ["timer"]
+
+    offloaded: int = eventhub.to_thread(slow_square, 7)
+    assert offloaded == 49
+    addresses = net.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
+    family: socket.AddressFamily = addresses[0][0]
+    assert family in (socket.AF_INET, socket.AF_INET6)
+
+    # TLS: a server that is closed before anyone connects, and a client whose
+    # handshake meets a plain server hanging up (no certificate at hand here).
+    tls_listener = net.listen(("127.0.0.1", 0))
+    tls_server = eventhub.spawn(net.serve, tls_listener, echo_once, tls=ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+    tls_listener.close()
+    tls_server.wait()
+    plain = net.listen(("127.0.0.1", 0))
+    hanging_up = eventhub.spawn(net.serve, plain, hang_up)
+    try:
+        tls_version(plain.getsockname()[1], ssl.create_default_context())
+    except OSError:  # ssl.SSLError is one
+        pass
+    plain.close()
+    hanging_up.wait()
     return results
 
 
