@@ -20,7 +20,6 @@ from eventhub.hubs.aioloop import (
     queues_io_after_callbacks, refresh_selector, still_ready, unwind,
 )
 from eventhub.hubs.errors import HubDestroyed
-from eventhub.hubs.waker import run_calls
 
 
 cdef enum:
@@ -69,7 +68,7 @@ cdef class Hub(BaseHub):
         self._io_in_pass = dispatches_in_c(loop)
         self._ready_io = []
         self._files = {}
-        self._pass_cb = self._pass
+        self._pass_cb = self._loop_pass
         self._timer_cb = self._on_timer
         self._readable_cb = self._on_readable
         self._writable_cb = self._on_writable
@@ -94,7 +93,8 @@ cdef class Hub(BaseHub):
                 raise
         return 0
 
-    def _pass(self):
+    def _loop_pass(self):
+        """The loop callback ``_soon`` queues: the hub's pass, then arm the next."""
         self._pass_handle = None
         if not self.running:
             return
@@ -109,36 +109,12 @@ cdef class Hub(BaseHub):
         try:
             if self._ready_io:
                 self._fire_ready_io()
-            if self._calls:
-                run_calls(self._calls, self)
-            while self.closed:
-                self.close_one()
-            self._prepare_timers()
-            if self.debug_blocking:
-                self.block_detect_pre()
-            self._firing_when = self._now()
-            self._firing = True
-            try:
-                self._fire_timers(self._firing_when)
-            finally:
-                self._firing = False
-            if self.debug_blocking:
-                self.block_detect_post()
-            self._prepare_timers()
+            self._pass()
             if self._py_wait or self._overridden("wait"):
                 self.wait(self._sleep_time())  # an override still sees each pass's wait
         finally:
             self._in_pass = False
         self._arm()
-
-    cdef double _sleep_time(self) except? -1.0:
-        cdef double seconds
-        if self.closed or self.stopping:
-            return 0.0
-        if self._heap_len == 0:
-            return self.default_sleep()
-        seconds = self._heap[0].deadline - self._now()
-        return seconds if seconds > 0 else 0.0
 
     def _io_fresh(self):
         self._recheck_io = False
@@ -149,15 +125,15 @@ cdef class Hub(BaseHub):
         if self._io_in_pass:
             self._soon()  # not from inside libuv's timer dispatch
         else:
-            self._pass()
+            self._loop_pass()
 
     cdef int _arm(self) except -1:
         cdef double when, delay
         if self.closed or self.stopping or self._calls:
             return self._soon()
-        if self._heap_len == 0:
+        if self._timers.heap_len == 0:
             return self._disarm()
-        when = self._heap[0].deadline
+        when = self._timers.heap[0].deadline
         delay = when - self._now()
         if delay <= 0:
             return self._soon()
@@ -353,7 +329,6 @@ cdef class Hub(BaseHub):
             self._soon()
             self.loop.run_forever()
             if self.stopping:  # abort(), as the other hubs: pending timers are dropped
-                self.timers_canceled = 0
                 self._clear_timers()
         finally:
             self._loop_ended()

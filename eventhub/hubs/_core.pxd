@@ -20,6 +20,10 @@
 #         def _reinit_poller(self): ...after fork: fresh kernel state with every
 #                                   live listener; never modify shared state...
 #
+# The declarations are split as the code is: the timer queue and Timer in
+# _core_timer.pxd (code: _core_timer.pxi), FdListener in _core_listener.pxd
+# (code: _core_listener.pxi), and BaseHub here (code: _core.pyx).
+#
 # Rules for hooks:
 # - Never keep a FdState pointer, or any borrowed listener, across a call
 #   that can run Python code (_fire_read/_fire_write, remove_descriptor, any
@@ -42,98 +46,13 @@ cdef struct FdState:
     int state    # backend-defined (registration flags, an index + 1, ...)
     void *data   # backend-defined; the core never frees it
 
-# One entry of the timer queues: ordered by (deadline, seq); owns a reference.
-cdef struct TimerEntry:
-    double deadline
-    unsigned long long seq
-    PyObject *timer
-
-
-cdef class Timer:
-    cdef public object seconds
-    cdef public bint called
-    cdef double _scheduled             # the deadline, once _is_scheduled
-    # The hub holding this timer, borrowed: a timer must not keep its hub
-    # alive (the hub's C heap is invisible to the GC, so hub -> timer -> hub
-    # would never be collected).  The hub clears it whenever it drops an
-    # uncalled timer; only uncalled timers ever use it.
-    cdef PyObject *_hub_ptr
-    cdef object _cb
-    cdef object _args
-    cdef object _kw
-    cdef void _clear(self) noexcept
-    cdef int _fire(self) except -1
-    cdef int _cancel(self) except -1       # cancel() in C
-    # Set by BaseHub._schedule_switch: _cb is a greenlet g, and firing means
-    # g.switch(*_args).  Saves making a bound method per sleep(0) and spawn.
-    cdef bint _switch_to
-    cdef bint _is_scheduled            # scheduled_time is set (zeroed: no __cinit__ per timer)
-
-
-cdef class LocalTimer(Timer):
-    cdef public object greenlet
-
-
-cdef class FdListener:
-    cdef public object evtype
-    cdef public object fileno
-    cdef object _cb                    # the cb/tb properties (see _target)
-    cdef object _tb
-    cdef public object mark_as_closed
-    cdef public bint spent
-    cdef public object greenlet
-    cdef int _fd                       # the C fd the core files it under
-    cdef bint _write                   # direction: False read, True write
-    cdef unsigned long long _order     # position among primaries (get_readers order)
-    # A greenlet g whose cb/tb are greenlet's own g.switch/g.throw, made only
-    # if read: the trampoline's listeners skip two bound methods per wait.
-    cdef object _target
-    cdef int _bind_target(self) except -1
+include "_core_timer.pxd"
+include "_core_listener.pxd"
 
 
 cdef class BaseHub:
     cdef dict __dict__                 # instance attributes, like the pure hub
     cdef object __weakref__            # weak references, like the pure hub
-
-    # -- listener slots: index fd; None or the primary FdListener ------------
-    cdef list _readers
-    cdef list _writers
-    cdef FdState *_fdstate             # backend state, same length
-    cdef int _nslots
-    cdef dict _queued_r                # fd -> [FdListener] waiting behind the primary
-    cdef dict _queued_w
-    cdef unsigned long long _order_seq
-    cdef public list closed            # obsoleted listeners awaiting IOClosed
-
-    # -- timers --------------------------------------------------------------
-    cdef TimerEntry *_heap             # the live heap: _heap_mem, or past popped entries
-    cdef Py_ssize_t _heap_len
-    cdef Py_ssize_t _heap_cap          # entries that fit from _heap on
-    cdef TimerEntry *_next             # added while firing: heaped next pass
-    cdef Py_ssize_t _next_len
-    cdef Py_ssize_t _next_cap
-    cdef unsigned long long _timer_seq
-    cdef public Py_ssize_t timers_canceled
-
-    # -- loop state ----------------------------------------------------------
-    cdef object _clock
-    cdef bint _monotonic               # clock is time.monotonic: read it in C
-    cdef bint _py_wait                 # a Python subclass overrides wait()
-    cdef bint _py_timer_canceled       # a Python subclass overrides timer_canceled()
-    cdef object _greenlet
-    cdef public bint stopping
-    cdef public bint running
-    cdef public bint debug_exceptions
-    cdef public bint debug_blocking
-    cdef public object debug_blocking_resolution
-    cdef public bint prevent_multiple_readers
-    cdef public object lclass
-    cdef bint _firing                  # the loop is suspended inside _fire_timers
-    cdef double _firing_when           # ... firing the timers due at this time
-    # While _trampoline adds a listener for an object that owns the fd (a
-    # socket): that object.  A backend may trust a registration it made for
-    # the same still-open owner without re-validating it with the kernel.
-    cdef object _io_owner
 
     # -- HOOK: the poller's interest in fd changed (a primary listener was
     # added or removed).  Read the new interest with _interest(fd).  Raise
@@ -149,6 +68,10 @@ cdef class BaseHub:
     # _fire_read/_fire_write, in the pure backend's order.  On EINTR call
     # PyErr_CheckSignals() and return.
     cdef int _wait(self, double seconds) except -1
+    # -- HOOK (optional): switch from cur, which is blocking, straight to the
+    # greenlet the batch's next event would wake, when waking it is all the
+    # loop would do; else to the loop.  The default always goes to the loop.
+    cdef object _handoff_io(self, object cur)
 
     # -- helpers for backends ------------------------------------------------
     # EV_READ|EV_WRITE bits of the primary listeners on fd (0 if out of range).
@@ -161,12 +84,29 @@ cdef class BaseHub:
     # under, before the slot table grows for it.  Overridable (selects
     # refuses fds >= FD_SETSIZE here); call BaseHub._accept_fd from overrides.
     cdef int _accept_fd(self, object fileno) except -1
+    # One pass of the loop, all but its wait, and how long that wait may
+    # block: the MAINLOOP runs them, and so does a backend whose loop is
+    # someone else's (the asyncio hub's loop callback).
+    cdef int _pass(self) except -1
+    cdef double _sleep_time(self) except? -1.0
+    # True while a backend's _wait dispatches a batch of ready fds: then
+    # _switch_from lets _handoff_io choose the greenlet to switch to.
+    cdef bint _io_batch
+    # The fileno of the listener woken last, by _fire or by _handoff_io: the
+    # one _fire blames for an error that reaches the loop.
+    cdef int _woken_fd
+    # While _trampoline adds a listener for an object that owns the fd (a
+    # socket): that object.  A backend may trust a registration it made for
+    # the same still-open owner without re-validating it with the kernel.
+    cdef object _io_owner
 
     # -- C API used by the compiled twins (_greenthread, _timeout, _net) ------
-    # switch() in C.
-    cdef object _switch(self)
+    # switch() for a caller that holds getcurrent() already (cur).
+    cdef object _switch_from(self, object cur)
     # schedule_call_global(seconds, cb, *args) in C (args: a tuple).
     cdef Timer _schedule_global(self, object seconds, object cb, tuple args)
+    # schedule_call_global(seconds, g.switch, *args) in C, for a greenlet g.
+    cdef Timer _schedule_switch(self, object seconds, object g, tuple args)
     # trampoline() in C: park the current greenthread until fileno is ready
     # (write: for writing); timeout_exc after timeout seconds (None: never);
     # IOClosed if the fd is closed meanwhile.  owner: the object whose
@@ -174,65 +114,71 @@ cdef class BaseHub:
     cdef object _trampoline(self, object fileno, bint write, object timeout,
                             object timeout_exc, object mark_as_closed, object owner)
 
-    # -- internals (not hooks) -------------------------------------------------
+    # -- the MAINLOOP greenlet and switching ------------------------------------
+    cdef object _greenlet
+    cdef public bint stopping
+    cdef public bint running
+    cdef bint _firing                  # the loop is suspended inside _fire_timers
+    cdef double _firing_when           # ... firing the timers due at this time
+    # _switch_from()'s unusual cases: the loop greenlet, made ready to switch to from cur.
+    cdef object _loop_for(self, object cur)
+
+    # -- the listener table: index fd; None or the primary FdListener --------
+    cdef list _readers
+    cdef list _writers
+    cdef FdState *_fdstate             # backend state, same length
+    cdef int _nslots
+    cdef dict _queued_r                # fd -> [FdListener] waiting behind the primary
+    cdef dict _queued_w
+    cdef unsigned long long _order_seq
+    cdef public list closed            # obsoleted listeners awaiting IOClosed
+    cdef public object lclass
+    cdef public bint prevent_multiple_readers
     cdef int _grow(self, int fd) except -1
-    cdef int _fire(self, FdListener listener) except -1
+    # add(); with target (the current greenlet), cb/tb are its own switch/throw
+    # (FdListener._target) and are not made unless read.
+    cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
+                              object mark_as_closed, object target)
+    cdef int _remove(self, object listener) except -1    # remove() in C
     cdef int _obsolete(self, object fileno) except -1
-    cdef double _now(self) except? -1.0
+    cdef int _fire(self, FdListener listener) except -1
+
+    # -- timers --------------------------------------------------------------
+    cdef TimerQueue _timers
+    cdef public Py_ssize_t timers_canceled
     cdef double _add_timer(self, object timer) except? -1.0
     cdef int _timer_canceled(self) except -1
     cdef int _prepare_timers(self) except -1
     cdef int _fire_timers(self, double when) except -1
+    # _fire_timers for a timer whose callback is not a plain g.switch: the
+    # callback runs with _handoff off.
+    cdef int _fire_callback_timer(self, object timer) except -1
     cdef int _clear_timers(self) except -1
-    cdef int _compact_timers(self) except -1
+
+    # -- the loop --------------------------------------------------------------
+    cdef object _clock
+    cdef bint _monotonic               # clock is time.monotonic: read it in C
+    cdef public bint debug_exceptions
+    cdef public bint debug_blocking
+    cdef public object debug_blocking_resolution
+    # The SIGALRM handler block detection replaced (a field: an instance
+    # __dict__ left empty makes _overridden() a size check).
+    cdef public object _old_signal_handler
+    cdef double _now(self) except? -1.0
     cdef int _loop_wait(self, double seconds) except -1
 
-    # -- lifetime and cross-thread calls (appended fields) ----------------------
+    # -- methods a Python subclass or an instance attribute overrides ----------
+    cdef bint _py_wait                 # a Python subclass overrides wait()
+    cdef bint _py_timer_canceled       # a Python subclass overrides timer_canceled()
+    cdef bint _py_io                   # a Python subclass overrides add/remove/switch
+    cdef bint _overridden(self, str name) noexcept
+    cdef bint _io_overridden(self) noexcept   # _overridden() of add, remove or switch
+
+    # -- lifetime and cross-thread calls ----------------------------------------
     cdef public bint destroyed         # destroy() ran: add()/run()/call_threadsafe() refuse
     cdef object _waker                 # waker.Waker once the loop ran, else None
     cdef object _waker_listener        # its FdListener (hidden from get_readers)
     cdef object _calls                 # deque of (fn, args) from call_threadsafe()
-
-    # -- the listener table in C (appended) --------------------------------------
-    cdef bint _py_io                   # a Python subclass overrides add/remove/switch
-    # add() and remove() in C; _trampoline uses them unless overridden.
-    cdef object _add(self, object evtype, object fileno, object cb, object tb, object mark_as_closed)
-    cdef int _remove(self, object listener) except -1
-    cdef bint _overridden(self, str name) noexcept
-    # schedule_call_global(seconds, g.switch, *args) in C, for a greenlet g
-    # (appended: the vtable keeps its order).
-    cdef Timer _schedule_switch(self, object seconds, object g, tuple args)
-    # _switch() for a caller that holds getcurrent() already (cur).
-    cdef object _switch_from(self, object cur)
-    # The SIGALRM handler block detection replaced (a field: an instance
-    # __dict__ left empty makes _overridden() a size check).
-    cdef public object _old_signal_handler
-    # _add(); with target (the current greenlet), cb/tb are its own switch/throw
-    # (FdListener._target) and are not made unless read.
-    cdef object _add_listener(self, object evtype, object fileno, object cb, object tb,
-                              object mark_as_closed, object target)
-    # The timer heap's memory; while _heap_sorted the heap is a sorted array,
-    # and popping its first entry moves _heap one entry on instead of sifting.
-    cdef TimerEntry *_heap_mem
-    cdef bint _heap_sorted
-    cdef void _pop_first(self) noexcept
-    cdef void _rebase_heap(self) noexcept
-    cdef bint _io_overridden(self) noexcept   # _overridden() of add, remove or switch
-    # _switch_from()'s unusual cases: the loop greenlet, made ready to switch to from cur.
-    cdef object _loop_for(self, object cur)
-    # True while a backend's _wait dispatches a batch of ready fds: then
-    # _switch_from lets _handoff_io choose the greenlet to switch to.
-    cdef bint _io_batch
-    # HOOK (optional): switch from cur, which is blocking, straight to the
-    # greenlet the batch's next event would wake, when waking it is all the
-    # loop would do; else to the loop.  The default always goes to the loop.
-    cdef object _handoff_io(self, object cur)
-    # The fileno of the listener woken last, by _fire or by _handoff_io: the
-    # one _fire blames for an error that reaches the loop.
-    cdef int _woken_fd
-    # _fire_timers for a timer whose callback is not a plain g.switch: the
-    # callback runs with _handoff off.
-    cdef int _fire_callback_timer(self, object timer) except -1
 
 
 # hubs.get_hub() for the compiled twins: this thread's hub, cached in C.
@@ -242,11 +188,6 @@ cdef object current_hub()
 # for a socket.socket (its layout is checked at import); any other object's
 # fileno() is called.
 cdef int socket_fileno(object sock) except? -2
-
-# The greenlet firing this listener switches to (borrowed): its _target, or
-# g for a cb that is greenlet's own g.switch; NULL for any other callback.
-cdef PyObject *listener_target(FdListener listener) noexcept
-
 
 # A poller's timeout: seconds as whole milliseconds, rounded up so the loop
 # never wakes before its timer is due; 0 for none, capped at INT_MAX.

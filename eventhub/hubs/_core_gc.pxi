@@ -45,12 +45,12 @@ cdef int _hub_traverse(PyObject *o, gc_visitproc visit, void *arg) noexcept:
     cdef int r = _generated_traverse(o, visit, arg)
     if r:
         return r
-    for i in range(hub._heap_len):
-        r = _visit_timer(hub._heap[i].timer, visit, arg)
+    for i in range(hub._timers.heap_len):
+        r = _visit_timer(hub._timers.heap[i].timer, visit, arg)
         if r:
             return r
-    for i in range(hub._next_len):
-        r = _visit_timer(hub._next[i].timer, visit, arg)
+    for i in range(hub._timers.next_len):
+        r = _visit_timer(hub._timers.next[i].timer, visit, arg)
         if r:
             return r
     return 0

@@ -56,7 +56,6 @@ from eventhub.hubs.aioloop import (
 )
 from eventhub.hubs.errors import HubDestroyed
 from eventhub.hubs.hub import READ, WRITE, BaseHub
-from eventhub.hubs.waker import run_calls
 
 _READING = 1
 _WRITING = 2
@@ -115,13 +114,14 @@ class PureHub(BaseHub):
         """Make sure a pass runs on the loop's next iteration."""
         if self._pass_handle is None and self.running:
             try:  # (not is_closed() first: one loop method call per pass less)
-                self._pass_handle = self.loop.call_soon(self._pass, context=self._pass_context)
+                self._pass_handle = self.loop.call_soon(self._loop_pass, context=self._pass_context)
             except RuntimeError:
                 if self.loop.is_closed():
                     raise closed_loop_error(self.loop) from None
                 raise
 
-    def _pass(self) -> None:
+    def _loop_pass(self) -> None:
+        """The loop callback ``_soon`` queues: the hub's pass, then arm the next."""
         self._pass_handle = None
         if not self.running:
             return
@@ -136,31 +136,12 @@ class PureHub(BaseHub):
         try:
             if self._ready_io:
                 self._fire_ready_io()
-            if self._calls:
-                run_calls(self._calls, self)
-            while self.closed:
-                self.close_one()
-            self.prepare_timers()
-            if self.debug_blocking:
-                self.block_detect_pre()
-            self.fire_timers(self.clock())
-            if self.debug_blocking:
-                self.block_detect_post()
-            self.prepare_timers()
+            self._pass()
             if type(self).wait is not PureHub.wait or "wait" in self.__dict__:
                 self.wait(self._sleep_time())  # an override still sees each pass's wait
         finally:
             self._in_pass = False
         self._arm()
-
-    def _sleep_time(self) -> float:
-        """How long the loop will wait after this pass, as the other hubs compute it."""
-        if self.closed or self.stopping:
-            return 0.0
-        when = self.sleep_until()
-        if when is None:
-            return self.default_sleep()
-        return max(when - self.clock(), 0.0)
 
     def _io_fresh(self) -> None:
         self._recheck_io = False
@@ -171,7 +152,7 @@ class PureHub(BaseHub):
         if self._io_in_pass:
             self._soon()  # not from inside libuv's timer dispatch
         else:
-            self._pass()
+            self._loop_pass()
 
     def _arm(self) -> None:
         """After a pass: the next one soon, at the earliest deadline, or never."""
@@ -382,10 +363,7 @@ class PureHub(BaseHub):
             self._soon()
             self.loop.run_forever()
             if self.stopping:  # abort(), as the other hubs: pending timers are dropped
-                self.timers_canceled = 0
-                self._in_order.clear()
-                del self._heap[:]
-                del self.next_timers[:]
+                self._drop_timers()
         finally:
             self._loop_ended()
 

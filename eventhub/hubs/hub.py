@@ -537,7 +537,7 @@ class BaseHub:
         raise NotImplementedError("a hub backend must implement wait()")
 
     def run(self, *a: Any, **kw: Any) -> None:
-        """The MAINLOOP: fire timers, poll, dispatch, until ``abort()``."""
+        """The MAINLOOP: a pass, then a wait, until ``abort()``."""
         if self.running:
             raise RuntimeError("Already running!")
         try:
@@ -546,33 +546,48 @@ class BaseHub:
             while not self.stopping:
                 if self._waker is None:
                     self._start_waker()
-                if self._calls:
-                    run_calls(self._calls, self)
-                while self.closed:
-                    self.close_one()
-                self.prepare_timers()
-                if self.debug_blocking:
-                    self.block_detect_pre()
-                self.fire_timers(self.clock())
-                if self.debug_blocking:
-                    self.block_detect_post()
-                self.prepare_timers()
-                wakeup_when = self.sleep_until()
-                if self.closed or self.stopping:
-                    sleep_time = 0.0  # IOClosed is due / abort() asked: don't block
-                elif wakeup_when is None:
-                    sleep_time = self.default_sleep()
-                else:
-                    sleep_time = wakeup_when - self.clock()
-                self.wait(sleep_time if sleep_time > 0 else 0)
+                self._pass()
+                self.wait(self._sleep_time())
             else:
-                self.timers_canceled = 0
-                self._in_order.clear()
-                del self._heap[:]
-                del self.next_timers[:]
+                self._drop_timers()
         finally:
             self.running = False
             self.stopping = False
+
+    def _pass(self) -> None:
+        """One pass of the loop, all but its wait: every hub runs exactly this.
+
+        Cross-thread calls, then ``IOClosed`` for obsoleted listeners, then
+        the due timers (under blocking detection when it is on).  Timers
+        added before the pass join the queue first; those added while it
+        fires wait for the next pass, so ``sleep(0)`` lets a wait happen.
+        """
+        if self._calls:
+            run_calls(self._calls, self)
+        while self.closed:
+            self.close_one()
+        self.prepare_timers()
+        if self.debug_blocking:
+            self.block_detect_pre()
+        self.fire_timers(self.clock())
+        if self.debug_blocking:
+            self.block_detect_post()
+        self.prepare_timers()
+
+    def _sleep_time(self) -> float:
+        """How long the wait after a pass may block: until the next timer is due."""
+        if self.closed or self.stopping:
+            return 0.0  # IOClosed is due / abort() asked: don't block
+        when = self.sleep_until()
+        seconds = self.default_sleep() if when is None else when - self.clock()
+        return seconds if seconds > 0 else 0.0
+
+    def _drop_timers(self) -> None:
+        """Forget every queued timer (the loop was aborted)."""
+        self.timers_canceled = 0
+        self._in_order.clear()
+        del self._heap[:]
+        del self.next_timers[:]
 
     def abort(self, wait: bool = False) -> None:
         """Stop the loop after its current pass; with ``wait``, switch to it until then."""

@@ -1,6 +1,6 @@
 """FdListener: one greenthread waiting for one direction of readiness on one fd.
 
-The pure twin of the compiled core's ``_core_listeners.pxi``.  The hub
+The pure twin of the compiled core's ``_core_listener.pxi``.  The hub
 (``eventhub.hubs.hub.BaseHub``) keeps these in its listener table and
 fires, defangs or promotes them; this module only owns what one is.
 """

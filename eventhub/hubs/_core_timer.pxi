@@ -1,9 +1,13 @@
-# Included by _core.pyx (one module: BaseHub's hot paths reach these inline).
-# Owns the timer queue's storage and the Timer classes: a 4-ary heap of
-# TimerEntry (deadline, sequence, timer) in a C array, the helpers that keep
-# it ordered and sized, and Timer / LocalTimer, whose cancel() and firing
-# keep the hub's counters.  The queue operations on a hub (add, cancel,
-# compact, fire) are in _core_hub_timers.pxi.
+# The compiled core's timer unit (declared in _core_timer.pxd), included by
+# _core.pyx: one C module, so the hub's hot paths reach it inline.
+#
+# - the timer queue: a 4-ary heap of TimerEntry (deadline, sequence, timer)
+#   in a C array, plus the entries added since the last pass; the
+#   _queue_* functions add, merge, pop, compact and clear it;
+# - Timer and LocalTimer, whose cancel() and firing keep the hub's counters.
+#
+# When timers are due and how they fire (switching straight to a greenlet)
+# is the hub's: BaseHub._fire_timers and _handoff in _core.pyx.
 
 cdef inline int _seq_less(TimerEntry *a, TimerEntry *b) noexcept nogil:
     return a.deadline < b.deadline or (a.deadline == b.deadline and a.seq < b.seq)
@@ -92,6 +96,160 @@ cdef inline bint _timer_called(PyObject *timer) except -1:
     if isinstance(t, Timer):
         return (<Timer>t).called
     return bool(t.called)
+
+
+# ---------------------------------------------------------------------------
+# The timer queue
+# ---------------------------------------------------------------------------
+# Each function keeps the queue consistent before it releases a reference:
+# a dropped timer's __del__ may well schedule a timer on the same queue.
+
+cdef inline void _queue_init(TimerQueue *q) noexcept:
+    memset(q, 0, sizeof(TimerQueue))
+    q.heap_sorted = True
+
+
+cdef inline int _queue_add(TimerQueue *q, double deadline, object timer) except -1:
+    """Add ``timer`` (a new reference) among the entries the next merge heaps."""
+    cdef TimerEntry *entry
+    _reserve(&q.next, &q.next_cap, q.next_len + 1)
+    q.seq += 1
+    entry = &q.next[q.next_len]
+    entry.deadline = deadline
+    entry.seq = q.seq
+    entry.timer = <PyObject *>timer
+    Py_INCREF(timer)
+    q.next_len += 1
+    return 0
+
+
+cdef inline void _queue_rebase(TimerQueue *q) noexcept:
+    """Move the heap back to the start of its memory."""
+    cdef Py_ssize_t skipped = q.heap - q.heap_mem
+    if skipped:
+        memmove(q.heap_mem, q.heap, <size_t>q.heap_len * sizeof(TimerEntry))
+        q.heap = q.heap_mem
+        q.heap_cap += skipped
+
+
+cdef inline void _queue_pop_first(TimerQueue *q) noexcept:
+    """Drop the heap's first entry (the caller took over its reference)."""
+    q.heap_len -= 1
+    if q.heap_sorted:
+        # A sorted array minus its head is still sorted, hence a heap:
+        # the heap starts one entry further into its memory.
+        q.heap += 1
+        q.heap_cap -= 1
+    elif q.heap_len:
+        q.heap[0] = q.heap[q.heap_len]
+        _sift_up(q.heap, q.heap_len, 0)
+    if q.heap_len == 0:
+        q.heap_sorted = True
+        _queue_rebase(q)
+
+
+cdef inline Py_ssize_t _queue_merge(TimerQueue *q) except -1:
+    """Heap the entries added since the last merge; return how many of them
+    were called (cancelled) already and were dropped instead."""
+    cdef Py_ssize_t i, n = q.next_len, called = 0
+    cdef list dropped = None
+    cdef bint bulk
+    if n == 0:
+        return 0
+    if q.heap_len + n > q.heap_cap:  # no room past the heap's end
+        # Back to the start of its memory, and at most half full after
+        # this batch: an entry is moved O(1) times on average, however
+        # long a sorted heap keeps popping at one end and growing at the other.
+        _queue_rebase(q)
+        _reserve(&q.heap, &q.heap_cap, 2 * (q.heap_len + n))
+        q.heap_mem = q.heap
+    # Many new timers at once: append them all and re-heapify in O(n)
+    # rather than sifting each in.  (deadline, seq) is a total order, so
+    # timers pop in the same order either way.
+    bulk = n > 64 and n > q.heap_len
+    for i in range(n):
+        if _timer_called(q.next[i].timer):
+            called += 1
+            if dropped is None:
+                dropped = []
+            dropped.append(<object>q.next[i].timer)
+            Py_DECREF(<object>q.next[i].timer)
+            continue
+        # Timers added in deadline order (every sleep(0) and spawn, on a
+        # monotonic clock) keep the heap a sorted array: no sifting.
+        if (q.heap_sorted and q.heap_len
+                and _seq_less(&q.next[i], &q.heap[q.heap_len - 1])):
+            q.heap_sorted = False
+        q.heap[q.heap_len] = q.next[i]
+        if not bulk and not q.heap_sorted:
+            _sift_down(q.heap, 0, q.heap_len)
+        q.heap_len += 1
+    q.next_len = 0
+    if bulk and not q.heap_sorted:
+        _heapify(q.heap, q.heap_len)
+    return called
+
+
+cdef int _queue_compact(TimerQueue *q) except -1:
+    """Drop every called (cancelled) entry, heaped or not."""
+    cdef Py_ssize_t i, kept
+    cdef list dropped = []
+    kept = 0
+    for i in range(q.heap_len):
+        if _timer_called(q.heap[i].timer):
+            dropped.append(<object>q.heap[i].timer)
+            Py_DECREF(<object>q.heap[i].timer)
+        else:
+            q.heap[kept] = q.heap[i]
+            kept += 1
+    q.heap_len = kept
+    kept = 0
+    for i in range(q.next_len):
+        if _timer_called(q.next[i].timer):
+            dropped.append(<object>q.next[i].timer)
+            Py_DECREF(<object>q.next[i].timer)
+        else:
+            q.next[kept] = q.next[i]
+            kept += 1
+    q.next_len = kept
+    if not q.heap_sorted:  # a sorted array stays sorted when thinned
+        _heapify(q.heap, q.heap_len)
+    elif q.heap_len == 0:
+        _queue_rebase(q)
+    return 0
+
+
+cdef int _queue_clear(TimerQueue *q, BaseHub hub) except -1:
+    """Drop every entry; the hub's uncalled timers forget it."""
+    cdef Py_ssize_t i
+    cdef list dropped = []
+    for i in range(q.heap_len):
+        _detach(q.heap[i].timer, hub)
+        dropped.append(<object>q.heap[i].timer)
+        Py_DECREF(<object>q.heap[i].timer)
+    q.heap_len = 0
+    q.heap_sorted = True
+    _queue_rebase(q)
+    for i in range(q.next_len):
+        _detach(q.next[i].timer, hub)
+        dropped.append(<object>q.next[i].timer)
+        Py_DECREF(<object>q.next[i].timer)
+    q.next_len = 0
+    return 0
+
+
+cdef void _queue_free(TimerQueue *q, BaseHub hub) noexcept:
+    """Release every entry and the queue's memory (the hub is being freed)."""
+    cdef Py_ssize_t i
+    for i in range(q.heap_len):
+        _detach(q.heap[i].timer, hub)
+        Py_DECREF(<object>q.heap[i].timer)
+    for i in range(q.next_len):
+        _detach(q.next[i].timer, hub)
+        Py_DECREF(<object>q.next[i].timer)
+    PyMem_Free(q.heap_mem)
+    PyMem_Free(q.next)
+    _queue_init(q)
 
 
 # ---------------------------------------------------------------------------

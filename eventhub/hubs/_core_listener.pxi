@@ -1,7 +1,7 @@
-# Included by _core.pyx (one module: BaseHub's hot paths reach these inline).
-# Owns FdListener, one greenthread waiting on one direction of one fd, and
-# DebugListener.  The fd-indexed table that holds them is BaseHub's
-# (bodies in _core_hub_listeners.pxi: add, remove, the fire paths).
+# The compiled core's listener unit (declared in _core_listener.pxd),
+# included by _core.pyx: FdListener, one greenthread waiting on one direction
+# of one fd, and DebugListener.  The fd-indexed table that holds them, and
+# add/remove/fire, are BaseHub's (_core.pyx).
 
 # ---------------------------------------------------------------------------
 # Listeners
