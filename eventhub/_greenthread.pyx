@@ -5,8 +5,8 @@ talks to the compiled hub in C (timer, park, cancel) instead of through
 three Python method calls.  ``spawn`` makes the same ``GreenThread`` as
 the reference, in C; ``greenthread.py`` hands over the class with
 ``use_class()`` when it picks these twins, and takes ``run``, ``wait``,
-``link``, ``_finish`` and ``__await__`` as the class's methods.  The last
-is the twin of eventhub/asyncio.py's ``await gt`` path.
+``link``, ``_finish`` and ``__await__`` as the class's methods, and
+``future_on`` as its ``_future_on`` (the ``await gt`` path).
 """
 
 from cpython.object cimport PyObject
@@ -67,13 +67,16 @@ def _sleep_on(hub, seconds):
 
 cdef object _GreenThread = None   # greenthread.GreenThread, once use_class() ran
 cdef object _NOT_DONE = None      # its outcome before it ends
+cdef object _pure_await = None    # its reference __await__
 
 
-def use_class(greenthread_class, not_done):
-    """Make ``spawn`` create ``greenthread_class`` instances (``not_done``: their unset outcome)."""
-    global _GreenThread, _NOT_DONE
+def use_class(greenthread_class, not_done, pure_await):
+    """Make ``spawn`` create ``greenthread_class`` instances (``not_done``: their
+    unset outcome; ``pure_await``: the reference ``__await__``, for its errors)."""
+    global _GreenThread, _NOT_DONE, _pure_await
     _GreenThread = greenthread_class
     _NOT_DONE = not_done
+    _pure_await = pure_await
 
 
 def spawn(fn, *args, **kwargs):
@@ -185,9 +188,8 @@ def wait(self):
     return result
 
 
-# ``await gt`` in a coroutine: the compiled twin of eventhub/asyncio.py's
-# await_greenthread and _future_on (the reference), which greenthread.py
-# makes GreenThread.__await__ when built.
+# ``await gt`` in a coroutine: the compiled twin of greenthread.py's
+# GreenThread.__await__ and _future_on (the reference).
 
 cdef object _get_running_loop = None  # asyncio's, imported by the first await
 
@@ -200,13 +202,12 @@ def await_greenthread(self):
     running = _get_running_loop()
     loop = getattr(current_hub(), "loop", None)
     if running is None or loop is not running:
-        from eventhub.asyncio import pure_await_greenthread
-        return pure_await_greenthread(self)  # raises the reference's error
+        return _pure_await(self)  # raises the reference's error
     return future_on(self, loop).__await__()
 
 
 def future_on(gt, loop):
-    """An asyncio future of ``loop`` that ends as ``gt`` does (see ``eventhub.asyncio``)."""
+    """An asyncio future of ``loop`` that ends as ``gt`` does (see ``greenthread._future_on``)."""
     future = loop.create_future()
     tie = _FutureTie(gt, future)
     future.add_done_callback(tie)

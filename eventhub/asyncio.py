@@ -10,6 +10,7 @@ and each side can wait for the other:
   raises its exception;
 - ``spawn_for_awaitable(awaitable)`` runs an awaitable as a greenthread.
 
+``await gt`` itself is ``GreenThread.__await__`` (eventhub/greenthread.py).
 Cancellation crosses both ways: cancelling a task that awaits a greenthread
 kills the greenthread, and killing a greenthread blocked in ``await_`` (or
 a ``Timeout`` firing there) cancels what it awaits.  A greenthread killed
@@ -21,29 +22,18 @@ while a coroutine awaits it makes that coroutine's await raise
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Generator, TypeVar
+from typing import Any, Awaitable, TypeVar
 
-from greenlet import GreenletExit, getcurrent
+from greenlet import getcurrent
 
+import eventhub.greenthread
 from eventhub.greenthread import GreenThread, spawn
-from eventhub.greenthread import _compiled as _greenthread_compiled
 from eventhub.hubs import get_hub
+from eventhub.hubs.aioloop import hub_loop
 
 T = TypeVar("T")
 
 __all__ = ["await_", "greenthread_future", "hub_loop", "spawn_for_awaitable"]
-
-
-def hub_loop() -> asyncio.AbstractEventLoop:
-    """This thread's hub's asyncio loop; ``RuntimeError`` unless it is an asyncio hub."""
-    hub = get_hub()
-    loop = getattr(hub, "loop", None)
-    if not isinstance(loop, asyncio.AbstractEventLoop):
-        raise RuntimeError(
-            f"this needs the asyncio hub, and this thread's hub is {type(hub).__name__}: "
-            "call eventhub.hubs.use_hub('asyncio') (or set EVENTHUB_HUB=asyncio) first"
-        )
-    return loop
 
 
 def await_(awaitable: Awaitable[T]) -> T:
@@ -91,57 +81,4 @@ def greenthread_future(gt: GreenThread[T]) -> asyncio.Future[T]:
     Cancelling the future kills ``gt``; ``gt`` killed (``GreenletExit``)
     cancels the future.  What ``await gt`` awaits.
     """
-    return _future_on(gt, hub_loop())
-
-
-def _future_on(gt: GreenThread[T], loop: asyncio.AbstractEventLoop) -> asyncio.Future[T]:
-    future: asyncio.Future[T] = loop.create_future()
-
-    def ended(g: GreenThread[T]) -> None:
-        if future.done():
-            return
-        # Only a cancellation needs ``cancelled``: drop it, or setting the
-        # outcome would schedule it as one more loop callback for nothing.
-        future.remove_done_callback(cancelled)
-        try:
-            result = g.wait()  # it has ended: returns or raises at once
-        except GreenletExit:
-            future.cancel()
-        except BaseException as e:
-            future.set_exception(e)
-        else:
-            future.set_result(result)
-
-    def cancelled(f: asyncio.Future[T]) -> None:
-        if f.cancelled() and not gt.dead:
-            gt.kill()
-
-    future.add_done_callback(cancelled)
-    gt.link(ended)
-    return future
-
-
-def await_greenthread(gt: GreenThread[T]) -> Generator[Any, None, T]:
-    """``GreenThread.__await__``: checks the running loop is the hub's, then awaits.
-
-    The reference: when built, ``GreenThread.__await__`` is its compiled twin
-    (eventhub/_greenthread.pyx), and ``_future_on`` is too.
-    """
-    try:
-        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    loop = getattr(get_hub(), "loop", None)
-    if running is not None and loop is running:
-        return _future_on(gt, loop).__await__()
-    loop = hub_loop()  # raises first if this is no asyncio hub
-    raise RuntimeError(
-        f"await on a greenthread needs the hub's loop ({loop!r}) running, not {running!r}: "
-        "create the asyncio hub from a coroutine on this loop, or run coroutines with eventhub.asyncio.await_"
-    )
-
-
-pure_await_greenthread = await_greenthread
-pure_future_on = _future_on
-if _greenthread_compiled is not None:
-    _future_on = _greenthread_compiled.future_on  # noqa: F811
+    return eventhub.greenthread._future_on(gt, hub_loop())

@@ -113,7 +113,8 @@ def _reinit_after_fork() -> None:
     child would share one epoll instance and take each other's events.
     """
     hub = getattr(eventlet.hubs._threadlocal, "hub", None)
-    if isinstance(hub, EventletHubMixin) and hub is not _hubs._current_hub():
+    ours: object = _hubs._current_hub()  # eventhub.hubs reinitialized that one already
+    if isinstance(hub, EventletHubMixin) and hub is not ours:
         hub.reinit()  # type: ignore[attr-defined]
 
 

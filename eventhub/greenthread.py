@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Generator, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generator, Generic, ParamSpec, TypeVar
 
 import greenlet
 from greenlet import GreenletExit, getcurrent
@@ -11,6 +11,9 @@ from greenlet import GreenletExit, getcurrent
 from eventhub.event import Event
 from eventhub.hubs import get_hub
 from eventhub.hubs._variant import load_compiled
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -42,7 +45,6 @@ if _compiled is not None:
 
 
 _NOT_DONE: Any = object()  # a greenthread's outcome before it ends
-_await_greenthread: Any = None  # eventhub.asyncio.await_greenthread, once GreenThread.__await__ ran
 
 
 class GreenThread(greenlet.greenlet, Generic[T]):
@@ -118,13 +120,26 @@ class GreenThread(greenlet.greenlet, Generic[T]):
     def __await__(self) -> Generator[Any, None, T]:
         """``await gt`` in a coroutine on the asyncio hub: its result or exception.
 
-        Cancelling the awaiting task kills the greenthread (see ``eventhub.asyncio``).
+        The coroutine must run on the hub's own loop.  Cancelling the awaiting
+        task kills the greenthread (see ``eventhub.asyncio``).
         """
-        global _await_greenthread
-        if _await_greenthread is None:  # imported on first use: the bridge sits above this layer
-            from eventhub.asyncio import await_greenthread as _await_greenthread
-        awaiting: Generator[Any, None, T] = _await_greenthread(self)
-        return awaiting
+        # Imported here: a program that never awaits a greenthread never loads asyncio.
+        from asyncio import get_running_loop
+
+        from eventhub.hubs.aioloop import hub_loop
+
+        try:
+            running: asyncio.AbstractEventLoop | None = get_running_loop()
+        except RuntimeError:
+            running = None
+        loop = getattr(get_hub(), "loop", None)
+        if running is not None and loop is running:
+            return _future_on(self, loop).__await__()
+        loop = hub_loop()  # raises first if this is no asyncio hub
+        raise RuntimeError(
+            f"await on a greenthread needs the hub's loop ({loop!r}) running, not {running!r}: "
+            "create the asyncio hub from a coroutine on this loop, or run coroutines with eventhub.asyncio.await_"
+        )
 
     def link(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(self, *args, **kwargs)`` when this greenthread ends (at once if it has)."""
@@ -172,6 +187,38 @@ class GreenThread(greenlet.greenlet, Generic[T]):
         self.throw(exc)
 
 
+def _future_on(gt: GreenThread[T], loop: asyncio.AbstractEventLoop) -> asyncio.Future[T]:
+    """An asyncio future of ``loop`` that ends as ``gt`` does: what ``await gt`` awaits.
+
+    Cancelling the future kills ``gt``; ``gt`` killed (``GreenletExit``)
+    cancels the future.
+    """
+    future: asyncio.Future[T] = loop.create_future()
+
+    def ended(g: GreenThread[T]) -> None:
+        if future.done():
+            return
+        # Only a cancellation needs ``cancelled``: drop it, or setting the
+        # outcome would schedule it as one more loop callback for nothing.
+        future.remove_done_callback(cancelled)
+        try:
+            result = g.wait()  # it has ended: returns or raises at once
+        except GreenletExit:
+            future.cancel()
+        except BaseException as e:
+            future.set_exception(e)
+        else:
+            future.set_result(result)
+
+    def cancelled(f: asyncio.Future[T]) -> None:
+        if f.cancelled() and not gt.dead:
+            gt.kill()
+
+    future.add_done_callback(cancelled)
+    gt.link(ended)
+    return future
+
+
 _new_greenthread = GreenThread.__new__
 
 
@@ -193,10 +240,10 @@ def spawn_after(seconds: float, fn: Callable[P, T], *args: P.args, **kwargs: P.k
     return g
 
 
-#: The reference ``spawn``, ``spawn_after`` and GreenThread's ``run``, ``wait``,
-#: ``__await__``, ``_finish`` and ``link`` above;
-#: the public ones are their compiled twins (eventhub/_greenthread.pyx) when
-#: built, making the same GreenThread objects.
+#: The reference ``spawn``, ``spawn_after``, ``_future_on`` and GreenThread's
+#: ``run``, ``wait``, ``__await__``, ``_finish`` and ``link`` above; the ones
+#: in use are their compiled twins (eventhub/_greenthread.pyx) when built,
+#: making the same GreenThread objects.
 pure_spawn = spawn
 pure_spawn_after = spawn_after
 pure_run = GreenThread.run
@@ -204,8 +251,9 @@ pure_wait = GreenThread.wait
 pure_await = GreenThread.__await__
 pure_finish = GreenThread._finish
 pure_link = GreenThread.link
+pure_future_on = _future_on
 if _compiled is not None:
-    _compiled.use_class(GreenThread, _NOT_DONE)
+    _compiled.use_class(GreenThread, _NOT_DONE, pure_await)
     GreenThread.run = staticmethod(_compiled.run)  # type: ignore[method-assign]
     GreenThread.wait = _compiled.wait  # type: ignore[method-assign]
     GreenThread.__await__ = _compiled.await_greenthread  # type: ignore[method-assign]
@@ -213,3 +261,4 @@ if _compiled is not None:
     GreenThread.link = _compiled.link  # type: ignore[method-assign]
     spawn = _compiled.spawn  # noqa: F811
     spawn_after = _compiled.spawn_after  # noqa: F811
+    _future_on = _compiled.future_on

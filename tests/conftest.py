@@ -127,7 +127,7 @@ def greenthread_variant(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         monkeypatch.setattr(gt.GreenThread, "run", staticmethod(gt.pure_run))
         for method in ("wait", "link", "_finish", "__await__"):
             monkeypatch.setattr(gt.GreenThread, method, getattr(gt, f"pure_{method.strip('_')}"))
-        monkeypatch.setattr(eventhub.asyncio, "_future_on", eventhub.asyncio.pure_future_on)
+        monkeypatch.setattr(gt, "_future_on", gt.pure_future_on)
     return str(request.param)
 
 

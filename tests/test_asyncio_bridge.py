@@ -15,7 +15,7 @@ from greenlet import GreenletExit
 
 import eventhub
 from eventhub import hubs
-from eventhub.asyncio import await_, spawn_for_awaitable
+from eventhub.asyncio import await_, hub_loop, spawn_for_awaitable
 
 pytestmark = pytest.mark.usefixtures("greenthread_variant")
 
@@ -235,7 +235,7 @@ def test_hub_adopts_a_running_loop_and_greenthreads_run_on_it(hub_class_aio: Any
 
     async def main() -> None:
         hubs.use_hub(hub_class_aio)
-        hub = hubs.get_hub()
+        hub: Any = hubs.get_hub()  # an asyncio hub: loop, owns_loop
         assert hub.loop is asyncio.get_running_loop()
         assert not hub.owns_loop
         result.append(await eventhub.spawn(worker))
@@ -274,7 +274,7 @@ def test_one_asyncio_hub_per_thread_several_at_once(aio_hub: Any) -> None:
         hubs.use_hub(hub_class)
         try:
             gts = [eventhub.spawn(sleep_then_return, i) for i in range(5)]
-            results.append((sum(g.wait() for g in gts), await_(double_later(3)), hubs.get_hub().loop))
+            results.append((sum(g.wait() for g in gts), await_(double_later(3)), hub_loop()))
         except BaseException as e:
             results.append(e)
         finally:

@@ -35,7 +35,7 @@ def test_the_variant_under_test_is_in_use(greenthread_variant: str, hub: Any) ->
     assert (GreenThread.run is gt_module.pure_run) is not compiled
     for method in ("wait", "link", "_finish", "__await__"):
         assert (getattr(GreenThread, method) is getattr(gt_module, f"pure_{method.strip('_')}")) is not compiled
-    assert (eventhub.asyncio._future_on is eventhub.asyncio.pure_future_on) is not compiled
+    assert (gt_module._future_on is gt_module.pure_future_on) is not compiled
     gt = spawn(int, "7")
     assert type(gt) is GreenThread and gt.wait() == 7
 

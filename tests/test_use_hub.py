@@ -91,7 +91,7 @@ def test_unimportable_hub_is_a_hub_error(spec: str) -> None:
 
 def test_wrong_type_is_a_type_error() -> None:
     with pytest.raises(TypeError):
-        hubs.use_hub(3)
+        hubs.use_hub(3)  # type: ignore[arg-type]
 
 
 def test_unavailable_hub_says_which_and_why() -> None:

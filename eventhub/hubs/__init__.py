@@ -12,20 +12,24 @@ import importlib
 import os
 import threading
 from types import ModuleType
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Final, TypeAlias
 
 from greenlet import getcurrent
 
 from eventhub.hubs._variant import NO_EXTENSIONS, variant_of
 from eventhub.hubs.errors import HubDestroyed, HubError, IOClosed
+from eventhub.hubs.protocol import HasFileno, HubAPI, ListenerAPI, TimerAPI
 
 __all__ = [
     "BUILTIN_HUBS",
     "DEFAULT_ORDER",
     "COMPILED",
     "HubDestroyed",
+    "HasFileno",
+    "HubAPI",
     "HubError",
     "IOClosed",
+    "ListenerAPI",
     "NO_EXTENSIONS",
     "VARIANT",
     "get_default_hub",
@@ -33,14 +37,15 @@ __all__ = [
     "hub_variant",
     "notify_close",
     "notify_opened",
+    "TimerAPI",
     "trampoline",
     "use_hub",
 ]
 
 #: The short names ``use_hub()`` and ``EVENTHUB_HUB`` accept.
-BUILTIN_HUBS = ("epolls", "poll", "selects", "pyevent", "asyncio")
+BUILTIN_HUBS: Final[tuple[str, ...]] = ("epolls", "poll", "selects", "pyevent", "asyncio")
 #: The order ``get_default_hub()`` tries; pyevent and asyncio are opt-in only.
-DEFAULT_ORDER = ("epolls", "poll", "selects")
+DEFAULT_ORDER: Final[tuple[str, ...]] = ("epolls", "poll", "selects")
 
 #: True when the pure-Python variant is forced (EVENTHUB_NO_EXTENSIONS).
 NO_EXTENSIONS = NO_EXTENSIONS
@@ -93,7 +98,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reinit_after_fork)
 
 
-def hub_variant(hub: Any = None) -> str:
+#: What ``use_hub()`` accepts: a name, a hub module, a hub class, or None.
+_HubSpec: TypeAlias = str | ModuleType | type[Any] | None
+
+#: "compiled" or "pure": the variant of the hub ``use_hub(None)`` would choose
+#: (computed on first use by the module's ``__getattr__``: it imports the backends).
+VARIANT: str
+#: ``VARIANT == "compiled"``.
+COMPILED: bool
+
+
+def hub_variant(hub: _HubSpec | HubAPI = None) -> str:
     """``"compiled"`` or ``"pure"``: the variant of a hub (anything ``use_hub()``
     accepts, or an instance); None means the hub ``use_hub(None)`` would choose."""
     if hub is None or isinstance(hub, (str, ModuleType)):
@@ -119,18 +134,18 @@ def get_default_hub() -> ModuleType:
     raise HubError("no hub is available on this system")  # selects always is
 
 
-def _hub_from_module(module: ModuleType, name: str) -> Any:
+def _hub_from_module(module: ModuleType, name: str) -> type[Any]:
     available = getattr(module, "is_available", None)
     if available is not None and not available():
         why = getattr(module, "_why_unavailable", lambda: "its is_available() returned False")()
         raise HubError(f"hub {name!r} is not available on this system: {why}")
-    hub_class = getattr(module, "Hub", None)
+    hub_class: type[Any] | None = getattr(module, "Hub", None)
     if hub_class is None:
         raise HubError(f"hub module {name!r} has no Hub class")
     return hub_class
 
 
-def resolve_hub(hub: Any = None) -> Any:
+def resolve_hub(hub: _HubSpec = None) -> type[Any]:
     """Turn anything ``use_hub()`` accepts into a hub class (see ``use_hub``)."""
     if hub is None:
         hub = os.environ.get("EVENTHUB_HUB") or get_default_hub()
@@ -143,7 +158,7 @@ def resolve_hub(hub: Any = None) -> Any:
     raise TypeError(f"use_hub() takes a hub name, module or class, not {type(hub).__name__}")
 
 
-def _hub_from_name(name: str) -> Any:
+def _hub_from_name(name: str) -> type[Any]:
     valid = ", ".join(repr(n) for n in BUILTIN_HUBS)
     if name in BUILTIN_HUBS:
         return _hub_from_module(importlib.import_module(f"eventhub.hubs.{name}"), name)
@@ -157,12 +172,13 @@ def _hub_from_name(name: str) -> Any:
     if not sep:
         return _hub_from_module(module, name)
     try:
-        return getattr(module, attr)
+        hub_class: type[Any] = getattr(module, attr)
     except AttributeError:
         raise HubError(f"hub module {modname!r} has no attribute {attr!r}") from None
+    return hub_class
 
 
-def use_hub(hub: Any = None) -> None:
+def use_hub(hub: _HubSpec = None) -> None:
     """Choose this thread's hub; the old hub is destroyed with its listeners and timers.
 
     ``hub`` is a built-in name (``"epolls"``, ``"poll"``, ``"selects"``,
@@ -188,30 +204,29 @@ def use_hub(hub: Any = None) -> None:
             destroy()
 
 
-def get_hub() -> Any:
+def get_hub() -> HubAPI:
     """This thread's hub, created on first use from ``use_hub()``'s choice."""
     try:
-        return _local.hub
+        current: HubAPI = _local.hub
+        return current
     except AttributeError:
         pass
     hub_class = getattr(_local, "hub_class", None)
     if hub_class is None:
         hub_class = _local.hub_class = resolve_hub(None)
-    hub = _local.hub = hub_class()
+    hub: HubAPI = hub_class()
+    _local.hub = hub
     _local.reaper = _HubReaper(hub)
     return hub
 
 
-class _HasFileno(Protocol):
-    def fileno(self) -> int: ...
-
-
-def _current_hub() -> Any:
-    return getattr(_local, "hub", None)
+def _current_hub() -> HubAPI | None:
+    hub: HubAPI | None = getattr(_local, "hub", None)
+    return hub
 
 
 def trampoline(
-    fd: int | _HasFileno,
+    fd: int | HasFileno,
     read: bool = False,
     write: bool = False,
     timeout: float | None = None,

@@ -20,12 +20,25 @@ from typing import Any, Callable
 
 from greenlet import getcurrent
 
+from eventhub.hubs import get_hub
 from eventhub.hubs.errors import HubError
 
 # Bound at import: eventlet.monkey_patch() deletes ``poll`` from the select
 # module, and an eventlet application may patch after this module is loaded.
 _poll: Callable[[], select.poll] = select.poll
 _POLLIN, _POLLPRI, _POLLOUT = select.POLLIN, select.POLLPRI, select.POLLOUT
+
+
+def hub_loop() -> asyncio.AbstractEventLoop:
+    """This thread's hub's asyncio loop; ``RuntimeError`` unless it is an asyncio hub."""
+    hub = get_hub()
+    loop = getattr(hub, "loop", None)
+    if not isinstance(loop, asyncio.AbstractEventLoop):
+        raise RuntimeError(
+            f"this needs the asyncio hub, and this thread's hub is {type(hub).__name__}: "
+            "call eventhub.hubs.use_hub('asyncio') (or set EVENTHUB_HUB=asyncio) first"
+        )
+    return loop
 
 
 def bind_loop(loop_factory: Callable[[], asyncio.AbstractEventLoop] | None) -> tuple[asyncio.AbstractEventLoop, Any]:

@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Final, Literal
 
 import greenlet
 
@@ -29,8 +29,8 @@ from eventhub.hubs.listener import DebugListener, FdListener
 from eventhub.hubs.timer import LocalTimer, Timer
 from eventhub.hubs.waker import Waker, ignore_throw, run_calls
 
-READ = "read"
-WRITE = "write"
+READ: Final = "read"
+WRITE: Final = "write"
 
 _INF = math.inf
 _new_timer = object.__new__
@@ -89,8 +89,8 @@ class BaseHub:
     """Listeners, timers and the run loop; subclasses provide ``wait()``."""
 
     SYSTEM_EXCEPTIONS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
-    READ = READ
-    WRITE = WRITE
+    READ: Final[Literal["read"]] = READ
+    WRITE: Final[Literal["write"]] = WRITE
     #: The exception class thrown into greenthreads whose fd was closed or
     #: reused; called as ``IOClosed(errno.ENOTCONN, "Operation on closed file")``.
     #: An adapter overrides it (eventlet's green sockets catch their own class).

@@ -1,40 +1,30 @@
-"""Types of the public hub API (eventhub/hubs/__init__.py).
+"""The hub contract as types: what ``get_hub()`` returns, whatever its variant.
 
-``get_hub()`` returns a compiled or a pure-Python hub; both offer the hub
-contract, typed here as the ``HubAPI`` protocol.
+Every eventhub hub, compiled (``hubs/_core.pyx``) or pure (``hubs/hub.py``),
+offers this contract; so do eventlet-style third-party hubs that follow it.
+The protocols describe it for the type checker: ``get_hub()`` returns a
+``HubAPI``, and code inside the package and in programs is checked against
+it.  They are not base classes (no hub inherits from them) and are not
+``runtime_checkable``: a hub's type says nothing about its variant.
 """
 
-from collections.abc import Callable
-from types import ModuleType
-from typing import Any, Final, Literal, Protocol, TypeAlias, type_check_only
+from __future__ import annotations
+
+from typing import Any, Callable, Literal, Protocol
 
 import greenlet
 
-from eventhub.hubs.errors import HubDestroyed as HubDestroyed
-from eventhub.hubs.errors import HubError as HubError
-from eventhub.hubs.errors import IOClosed as IOClosed
+__all__ = ["HasFileno", "HubAPI", "ListenerAPI", "TimerAPI"]
 
-__all__ = [
-    "BUILTIN_HUBS",
-    "DEFAULT_ORDER",
-    "COMPILED",
-    "HubDestroyed",
-    "HubError",
-    "IOClosed",
-    "NO_EXTENSIONS",
-    "VARIANT",
-    "get_default_hub",
-    "get_hub",
-    "hub_variant",
-    "notify_close",
-    "notify_opened",
-    "trampoline",
-    "use_hub",
-]
 
-@type_check_only
+class HasFileno(Protocol):
+    """Anything ``trampoline()`` can wait on besides an fd number: a socket, a file."""
+
+    def fileno(self) -> int: ...
+
+
 class TimerAPI(Protocol):
-    """A scheduled call, as ``schedule_call_global``/``_local`` return it."""
+    """A scheduled call, as ``schedule_call_global``/``schedule_call_local`` return it."""
 
     @property
     def seconds(self) -> float: ...
@@ -44,7 +34,7 @@ class TimerAPI(Protocol):
     def pending(self) -> bool: ...
     def cancel(self) -> None: ...
 
-@type_check_only
+
 class ListenerAPI(Protocol):
     """What ``add()`` returns: pass it back to ``remove()``."""
 
@@ -55,7 +45,7 @@ class ListenerAPI(Protocol):
     @property
     def spent(self) -> bool: ...
 
-@type_check_only
+
 class HubAPI(Protocol):
     """The hub contract every eventhub hub, compiled or pure, offers."""
 
@@ -79,11 +69,12 @@ class HubAPI(Protocol):
     def add(
         self,
         evtype: str,
-        fileno: Any,
+        fileno: int | HasFileno,
         cb: Callable[[int], object],
         tb: Callable[[BaseException], object],
         mark_as_closed: Callable[[], object] | None,
     ) -> ListenerAPI: ...
+    # Any: each hub takes back the listener class its own add() made.
     def remove(self, listener: Any) -> None: ...
     def remove_descriptor(self, fileno: int) -> None: ...
     def mark_as_reopened(self, fileno: int) -> None: ...
@@ -109,34 +100,3 @@ class HubAPI(Protocol):
     def default_sleep(self) -> float: ...
     def block_detect_pre(self) -> None: ...
     def block_detect_post(self) -> None: ...
-
-#: What ``use_hub()`` accepts: a name, a hub module, a hub class, or None.
-_HubSpec: TypeAlias = str | ModuleType | type[Any] | None
-
-BUILTIN_HUBS: Final[tuple[str, ...]]
-DEFAULT_ORDER: Final[tuple[str, ...]]
-NO_EXTENSIONS: bool
-VARIANT: str
-COMPILED: bool
-
-def hub_variant(hub: _HubSpec | HubAPI = None) -> str: ...
-def get_default_hub() -> ModuleType: ...
-def resolve_hub(hub: _HubSpec = None) -> type[Any]: ...
-def use_hub(hub: _HubSpec = None) -> None: ...
-def get_hub() -> HubAPI: ...
-@type_check_only
-class HasFileno(Protocol):
-    """Anything trampoline() can wait on besides an fd number: a socket, a file."""
-
-    def fileno(self) -> int: ...
-
-def trampoline(
-    fd: int | HasFileno,
-    read: bool = False,
-    write: bool = False,
-    timeout: float | None = None,
-    timeout_exc: BaseException | type[BaseException] | None = None,
-    mark_as_closed: Callable[[], object] | None = None,
-) -> Any: ...
-def notify_close(fd: int) -> None: ...
-def notify_opened(fd: int) -> None: ...
