@@ -126,8 +126,6 @@ class GreenThread(greenlet.greenlet, Generic[T]):
         # Imported here: a program that never awaits a greenthread never loads asyncio.
         from asyncio import get_running_loop
 
-        from eventhub.hubs.aioloop import hub_loop
-
         try:
             running: asyncio.AbstractEventLoop | None = get_running_loop()
         except RuntimeError:
@@ -135,6 +133,8 @@ class GreenThread(greenlet.greenlet, Generic[T]):
         loop = getattr(get_hub(), "loop", None)
         if running is not None and loop is running:
             return _future_on(self, loop).__await__()
+        from eventhub.hubs.aioloop import hub_loop  # only this error path needs it
+
         loop = hub_loop()  # raises first if this is no asyncio hub
         raise RuntimeError(
             f"await on a greenthread needs the hub's loop ({loop!r}) running, not {running!r}: "
