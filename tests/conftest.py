@@ -1,7 +1,7 @@
 """The hub fixture: every contract test runs on every (backend x variant).
 
-A parameter exists for each backend's pure variant and, when it was built,
-its compiled variant (marked ``compiled``).  pyevent has no pure variant
+A parameter exists for each backend's pure variant (marked ``pure``) and,
+when it was built, its compiled variant (marked ``compiled``).  pyevent has no pure variant
 (libevent is a C library: its ``PureHub`` is None), so it contributes only
 ``pyevent-compiled``.  A backend not available on this system has no
 parameter; ``test_variants.py`` checks that the ones that should exist do.
@@ -18,6 +18,8 @@ says what it did not test.
 (eventhub/_greenthread.pyx): a test that takes it runs once with them
 (when built) and once with the pure reference.  ``toolkit_variant`` does it
 for the queues' and locks' twins (eventhub/_queue.pyx, eventhub/_locks.pyx).
+Their parameters are marked the same way, so ``-m "not pure"`` runs only the
+compiled pieces where they are built (tox.ini says where CI does).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def hub_params() -> list[Any]:
             hub_class = getattr(module, "CompiledHub" if variant == "compiled" else "PureHub")
             if hub_class is None or not module.is_available():
                 continue
-            marks = [pytest.mark.compiled] if variant == "compiled" else []
+            marks = [pytest.mark.compiled] if variant == "compiled" else [pytest.mark.pure]
             params.append(pytest.param((name, variant, hub_class), id=f"{name}-{variant}", marks=marks))
             if name == "asyncio":
                 # uvloop is a test dependency: its absence is an error, not fewer tests.
@@ -110,7 +112,7 @@ def hub(hub_class: Any) -> Iterator[Any]:
         hubs.use_hub(hub_class)  # drop the test's hub with whatever it left behind
 
 
-GREENTHREAD_VARIANTS = [pytest.param("pure", id="greenthread-pure")]
+GREENTHREAD_VARIANTS = [pytest.param("pure", id="greenthread-pure", marks=pytest.mark.pure)]
 if eventhub.greenthread.spawn is not eventhub.greenthread.pure_spawn:
     GREENTHREAD_VARIANTS.append(pytest.param("compiled", id="greenthread-compiled", marks=pytest.mark.compiled))
 
@@ -131,7 +133,7 @@ def greenthread_variant(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     return str(request.param)
 
 
-TOOLKIT_VARIANTS = [pytest.param("pure", id="toolkit-pure")]
+TOOLKIT_VARIANTS = [pytest.param("pure", id="toolkit-pure", marks=pytest.mark.pure)]
 if eventhub.queue.VARIANT == "compiled" and eventhub.locks.VARIANT == "compiled":
     TOOLKIT_VARIANTS.append(pytest.param("compiled", id="toolkit-compiled", marks=pytest.mark.compiled))
 

@@ -39,7 +39,7 @@ def test_a_bad_loop_factory_is_refused() -> None:
 
 #: The asyncio hub's variants built here, each on uvloop and on asyncio's own loop.
 VARIANT_CLASSES = [
-    pytest.param(cls, id=variant, marks=[pytest.mark.compiled] if variant == "compiled" else [])
+    pytest.param(cls, id=variant, marks=[pytest.mark.compiled] if variant == "compiled" else [pytest.mark.pure])
     for variant, cls in (("compiled", asyncio_hub.CompiledHub), ("pure", asyncio_hub.PureHub))
     if cls is not None
 ]

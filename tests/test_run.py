@@ -45,7 +45,7 @@ def launcher_params() -> list[Any]:
         if cls in eventlet_adapter.UNAVAILABLE:
             continue
         for variant in available_variants(backend):
-            marks = [pytest.mark.compiled] if variant == "compiled" else []
+            marks = [pytest.mark.compiled] if variant == "compiled" else [pytest.mark.pure]
             params.append(pytest.param(name, cls, variant, id=f"{name}-{variant}", marks=marks))
     return params
 

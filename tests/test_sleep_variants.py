@@ -10,7 +10,7 @@ from conftest import run_until_dead
 
 from eventhub import greenthread, spawn
 
-SLEEPS = [pytest.param(greenthread.pure_sleep, id="pure")]
+SLEEPS = [pytest.param(greenthread.pure_sleep, id="pure", marks=pytest.mark.pure)]
 if greenthread.sleep is not greenthread.pure_sleep:
     SLEEPS.append(pytest.param(greenthread.sleep, id="compiled", marks=pytest.mark.compiled))
 

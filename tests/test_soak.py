@@ -10,6 +10,9 @@ compiled hubs; in the pure run (``EVENTHUB_NO_EXTENSIONS=1``, tox's
 ``*-pure`` envs) the pure hubs, with pure net and greenthread around them.
 The pure hubs' code is the same in both runs, and soaking it in both
 doubled the suite's longest test.
+
+It measures memory and descriptors, never time, so it is not marked
+``timing_sensitive``: CI runs it beside other jobs.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ RSS_SLACK = 4 * 1024 * 1024
 pytestmark = [
     pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc"),
     pytest.mark.timeout(600),
-    pytest.mark.timing_sensitive,
 ]
 
 #: The hub parameters of this run's own variant (see the module docstring).

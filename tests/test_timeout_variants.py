@@ -8,7 +8,7 @@ import pytest
 
 from eventhub import sleep, timeout
 
-TIMEOUTS = [pytest.param(timeout.PureTimeout, id="pure")]
+TIMEOUTS = [pytest.param(timeout.PureTimeout, id="pure", marks=pytest.mark.pure)]
 if timeout.CompiledTimeout is not None:
     TIMEOUTS.append(pytest.param(timeout.CompiledTimeout, id="compiled", marks=pytest.mark.compiled))
 
