@@ -1,9 +1,9 @@
 """The hub fixture: every contract test runs on every (backend x variant).
 
 A parameter exists for each backend's pure variant (marked ``pure``) and,
-when it was built, its compiled variant (marked ``compiled``).  pyevent has no pure variant
-(libevent is a C library: its ``PureHub`` is None), so it contributes only
-``pyevent-compiled``.  A backend not available on this system has no
+when it was built, its compiled variant (marked ``compiled``).  pyevent has
+no pure variant (libevent is a C library: its ``PureHub`` is None), so it
+contributes only ``pyevent-compiled``.  A backend not available on this system has no
 parameter; ``test_variants.py`` checks that the ones that should exist do.
 The asyncio hub runs on asyncio's own loop (``asyncio-*``) and on uvloop
 (``asyncio-uvloop-*``, a subclass whose ``loop_factory`` makes uvloop
