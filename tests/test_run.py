@@ -269,6 +269,26 @@ def test_fast_io_is_on_by_default_and_off_when_asked(variant: str) -> None:
     assert off.stdout == off_by_env.stdout == "False False\nFalse\n", off.stderr + off_by_env.stderr
 
 
+def test_call_after_import_runs_as_the_import_ends_and_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventhub.run import after_import
+
+    (tmp_path / "eventhub_test_late.py").write_text("VALUE = 7\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "eventhub_test_late", raising=False)
+    seen: list[Any] = []
+    after_import.call_after_import("eventhub_test_late", lambda: seen.append(sys.modules["eventhub_test_late"].VALUE))
+    assert seen == []
+    late = importlib.import_module("eventhub_test_late")
+    assert seen == [7]  # before the import returned, with the module loaded
+    assert late.__spec__ is not None and late.__loader__ is late.__spec__.loader
+    assert type(late.__loader__).__name__ == "SourceFileLoader"  # its own, not the hook's
+    importlib.reload(late)
+    assert seen == [7]  # once
+    after_import.call_after_import("eventhub_test_late", lambda: seen.append("now"))
+    assert seen == [7, "now"]  # already imported: at once
+    monkeypatch.delitem(sys.modules, "eventhub_test_late")
+
+
 def test_a_sitecustomize_the_bootstrap_hides_still_runs(tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text("import builtins\nbuiltins.THEIR_SITECUSTOMIZE = 'ran'\n")
     result = launch(sys.executable, "-c", "print(THEIR_SITECUSTOMIZE)", PYTHONPATH=str(tmp_path))

@@ -21,11 +21,8 @@ subclasses or checks ``eventlet.hubs.poll.Hub`` still finds eventlet's class.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import os
 import sys
-from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -39,7 +36,7 @@ import eventhub.eventlet as adapter
 from eventhub import eventlet_greenio, eventlet_queue
 from eventhub.hubs import hub as pure_hub
 from eventhub.hubs._variant import load_compiled, variant_of
-from eventhub.run import FAIR_QUEUES_ENV, FAST_IO_ENV, REPORT_ENV, report, switch_wanted
+from eventhub.run import FAIR_QUEUES_ENV, FAST_IO_ENV, REPORT_ENV, after_import, report, switch_wanted
 
 __all__ = ["REPLACED", "apply", "apply_from_environment", "replacement_for", "use_hub"]
 
@@ -117,7 +114,7 @@ def apply(*, fair_queues: bool, fast_io: bool, report_path: str | None) -> None:
         if eventlet_greenio.VARIANT == "compiled" and not eventlet_greenio.install():
             sys.stderr.write("eventhub-run: this eventlet's green sockets are not as eventhub.eventlet_greenio "
                              "expects: left as they are\n")
-        _after_import("eventlet.websocket", _install_websocket_masking)
+        after_import.call_after_import("eventlet.websocket", _install_websocket_masking)
     if report_path:
         _report_hubs(report_path)
 
@@ -130,62 +127,10 @@ def apply_from_environment() -> None:
 
 
 def _install_websocket_masking() -> None:
+    # Imported here: eventhub.eventlet_websocket imports eventlet.websocket.
     from eventhub import eventlet_websocket
 
     eventlet_websocket.install()
-
-
-def _after_import(name: str, then: Callable[[], None]) -> None:
-    """Call ``then()`` once module ``name`` has loaded: now if it has, else as its import ends.
-
-    eventlet imports ``eventlet.websocket`` (and with it ``eventlet.wsgi``)
-    only for programs that use it; importing it here would cost every other
-    program that time.  (The bootstrap has its own such hook for ``eventlet``
-    itself: it may not import eventhub.)
-    """
-    if name in sys.modules:
-        then()
-    else:
-        sys.meta_path.insert(0, _AfterImportFinder(name, then))
-
-
-class _AfterImportFinder(importlib.abc.MetaPathFinder):
-    """Finds module ``name`` as the other finders do, with a loader that calls ``then()`` after it."""
-
-    def __init__(self, name: str, then: Callable[[], None]) -> None:
-        self._name = name
-        self._then = then
-        self._finding = False
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None) -> Any:
-        if fullname != self._name or self._finding:
-            return None
-        self._finding = True  # the search below asks this finder too
-        try:
-            spec = importlib.util.find_spec(fullname)
-        finally:
-            self._finding = False
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        loader = spec.loader
-        then, finder = self._then, self
-
-        class ThenLoader(importlib.abc.Loader):
-            def create_module(self, spec: Any) -> Any:
-                return loader.create_module(spec)
-
-            def exec_module(self, module: ModuleType) -> None:
-                # The module keeps its real loader (importlib.resources and friends ask it).
-                module.__loader__ = loader
-                if module.__spec__ is not None:
-                    module.__spec__.loader = loader
-                loader.exec_module(module)
-                if finder in sys.meta_path:
-                    sys.meta_path.remove(finder)
-                then()
-
-        spec.loader = ThenLoader()
-        return spec
 
 
 def _report_hubs(path: str) -> None:
