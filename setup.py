@@ -78,6 +78,7 @@ MODULES = {
     "eventhub._greenthread": ["eventhub/_greenthread.pyx"],
     "eventhub._queue": ["eventhub/_queue.pyx"],
     "eventhub._locks": ["eventhub/_locks.pyx"],
+    "eventhub._eventlet_greenio": ["eventhub/_eventlet_greenio.pyx"],
 }
 
 #: extension name -> (shared library it links against, how to get it).

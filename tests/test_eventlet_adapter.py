@@ -47,10 +47,11 @@ def test_importing_eventhub_never_imports_eventlet() -> None:
         import pkgutil, sys, importlib
         import eventhub
         for info in pkgutil.walk_packages(eventhub.__path__, "eventhub."):
-            # The eventlet adapter and its fair queues (eventhub.eventlet_queue), the gunicorn
-            # worker and the launcher's patch of eventlet import eventlet by design.
-            if not info.name.startswith(("eventhub.eventlet", "eventhub.bench", "eventhub.gunicorn.worker",
-                                         "eventhub.run.patch")):
+            # The eventlet adapter, its fair queues and fast I/O (eventhub.eventlet_*, and
+            # eventhub._eventlet_greenio), the gunicorn worker and the launcher's patch of
+            # eventlet import eventlet by design.
+            if not info.name.startswith(("eventhub.eventlet", "eventhub._eventlet", "eventhub.bench",
+                                         "eventhub.gunicorn.worker", "eventhub.run.patch")):
                 importlib.import_module(info.name)
         print(sorted(m for m in sys.modules if m.split(".")[0] == "eventlet"))
     """)

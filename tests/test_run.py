@@ -255,6 +255,40 @@ def test_an_application_imported_eventlet_sees_the_patch_before_its_first_line_r
         on.stderr + off.stderr + unpatched.stderr)
 
 
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=getattr(pytest.mark, v)) for v in available_variants("epolls")])
+def test_fast_io_is_on_by_default_and_off_when_asked(variant: str) -> None:
+    """The compiled socket methods (compiled variant only) at eventlet's import; the whole-frame
+    unmasking when the program imports eventlet.websocket; neither with --no-fast-io or the variable at 0."""
+    code = ("import eventlet, eventhub.eventlet_greenio as g, sys; print(g.installed(), 'eventlet.websocket' in "
+            "sys.modules); import eventlet.websocket, eventhub.eventlet_websocket as w; print(w.installed())")
+    on = launch(sys.executable, "-W", "ignore", "-c", code, variant=variant)
+    off = launch("--no-fast-io", sys.executable, "-W", "ignore", "-c", code, variant=variant)
+    off_by_env = launch(sys.executable, "-W", "ignore", "-c", code, variant=variant, EVENTHUB_RUN_FAST_IO="0")
+    compiled = str(variant == "compiled")
+    assert on.stdout == f"{compiled} False\nTrue\n", on.stderr
+    assert off.stdout == off_by_env.stdout == "False False\nFalse\n", off.stderr + off_by_env.stderr
+
+
+def test_call_after_import_runs_as_the_import_ends_and_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventhub.run import after_import
+
+    (tmp_path / "eventhub_test_late.py").write_text("VALUE = 7\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "eventhub_test_late", raising=False)
+    seen: list[Any] = []
+    after_import.call_after_import("eventhub_test_late", lambda: seen.append(sys.modules["eventhub_test_late"].VALUE))
+    assert seen == []
+    late = importlib.import_module("eventhub_test_late")
+    assert seen == [7]  # before the import returned, with the module loaded
+    assert late.__spec__ is not None and late.__loader__ is late.__spec__.loader
+    assert type(late.__loader__).__name__ == "SourceFileLoader"  # its own, not the hook's
+    importlib.reload(late)
+    assert seen == [7]  # once
+    after_import.call_after_import("eventhub_test_late", lambda: seen.append("now"))
+    assert seen == [7, "now"]  # already imported: at once
+    monkeypatch.delitem(sys.modules, "eventhub_test_late")
+
+
 def test_a_sitecustomize_the_bootstrap_hides_still_runs(tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text("import builtins\nbuiltins.THEIR_SITECUSTOMIZE = 'ran'\n")
     result = launch(sys.executable, "-c", "print(THEIR_SITECUSTOMIZE)", PYTHONPATH=str(tmp_path))
@@ -294,7 +328,7 @@ def test_the_program_keeps_its_python_path(tmp_path: Path) -> None:
 def test_patching_after_eventlets_hub_exists_is_refused(tmp_path: Path) -> None:
     """The bootstrap patches as eventlet's import ends; later, a hub may hold listeners: refuse, never drop it."""
     code = ("import eventlet.hubs; eventlet.hubs.get_hub(); from eventhub.run import patch\n"
-            "try:\n    patch.apply(fair_queues=False, report_path=None)\nexcept RuntimeError as e:\n    print(e)")
+            "try:\n    patch.apply(fair_queues=False, fast_io=False, report_path=None)\nexcept RuntimeError as e:\n    print(e)")
     result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=launcher_env(), capture_output=True,
                             text=True, timeout=120)
     assert result.stdout == "eventhub-run: eventlet's hub was created before eventhub could take its place\n"
@@ -305,6 +339,7 @@ def test_help_says_what_it_changes() -> None:
     assert result.returncode == 0
     for words in ("use_hub(", "eventhub.eventlet:EpollHub", "third-party", "forked", "sys.executable",
                   "first come, first served", "--no-fair-queues", "EVENTHUB_RUN_FAIR_QUEUES",
+                  "--no-fast-io", "EVENTHUB_RUN_FAST_IO", "recv, recv_into, send and sendall",
                   "EVENTHUB_RUN_REPORT", "EVENTLET_HUB", "PYTHONPATH", "sitecustomize"):
         assert words in result.stdout, words
 
@@ -332,6 +367,7 @@ def test_the_program_replaces_the_launcher_and_its_exit_status_is_returned() -> 
     (["--hub", "nope", "true"], {}, 2, "invalid choice"),
     (["--report", "/no/such/dir/hubs.log", "true"], {}, 2, "there is no directory /no/such/dir"),
     (["true"], {"EVENTHUB_RUN_FAIR_QUEUES": "yes"}, 2, "EVENTHUB_RUN_FAIR_QUEUES must be 0 or 1"),
+    (["true"], {"EVENTHUB_RUN_FAST_IO": "on"}, 2, "EVENTHUB_RUN_FAST_IO must be 0 or 1"),
 ])
 def test_bad_usage_is_refused_clearly(args: list[str], env: dict[str, str], status: int, message: str) -> None:
     result = launch(*args, **env)

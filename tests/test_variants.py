@@ -95,11 +95,12 @@ def test_main_reports_every_backend(run_python: RunPython) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread", "eventhub._queue", "eventhub._locks"],
+    ["eventhub.hubs._core", "eventhub._net", "eventhub._timeout", "eventhub._greenthread", "eventhub._queue", "eventhub._locks",
+     "eventhub._eventlet_greenio"],
 )
 def test_other_extensions_are_used_when_built(name: str) -> None:
     import eventhub
-    from eventhub import greenthread, locks, net, queue, timeout
+    from eventhub import eventlet_greenio, greenthread, locks, net, queue, timeout
 
     try:
         importlib.import_module(name)
@@ -110,13 +111,13 @@ def test_other_extensions_are_used_when_built(name: str) -> None:
         assert net._compiled is None and timeout.VARIANT == "pure"
         assert greenthread.sleep is greenthread.pure_sleep
         assert all(vars(net.GreenSocket)[name] is method for name, method in net.PURE_METHODS.items())
-        assert queue.VARIANT == locks.VARIANT == "pure"
+        assert queue.VARIANT == locks.VARIANT == eventlet_greenio.VARIANT == "pure"
         assert eventhub.Queue is queue.PureQueue and eventhub.Semaphore is locks.PureSemaphore
     else:
         assert net._compiled is not None and timeout.Timeout is timeout.CompiledTimeout
         assert greenthread.sleep is not greenthread.pure_sleep
         assert all(vars(net.GreenSocket)[name] is getattr(net._compiled, name) for name in net.PURE_METHODS)
-        assert queue.VARIANT == locks.VARIANT == "compiled"
+        assert queue.VARIANT == locks.VARIANT == eventlet_greenio.VARIANT == "compiled"
         for public, module in (("Queue", queue), ("LifoQueue", queue), ("PriorityQueue", queue),
                                ("Semaphore", locks), ("BoundedSemaphore", locks), ("Lock", locks)):
             assert getattr(eventhub, public) is getattr(module, public) is not getattr(module, f"Pure{public}")

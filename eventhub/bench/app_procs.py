@@ -22,8 +22,8 @@ from eventhub.run import report
 __all__ = ["EVENTHUB", "EVENTHUB_PURE", "EVENTLET", "GEVENT", "HUB_ENV", "HubChoice", "stop"]
 
 #: Environment variables that would put a plain run on another hub, or change the launcher's doing.
-HUB_ENV = ("EVENTHUB_RUN", "EVENTHUB_RUN_FAIR_QUEUES", "EVENTHUB_RUN_REPORT", "EVENTLET_HUB", "EVENTHUB_NO_EXTENSIONS",
-           "EVENTHUB_HUB")
+HUB_ENV = ("EVENTHUB_RUN", "EVENTHUB_RUN_FAIR_QUEUES", "EVENTHUB_RUN_FAST_IO", "EVENTHUB_RUN_REPORT", "EVENTLET_HUB",
+           "EVENTHUB_NO_EXTENSIONS", "EVENTHUB_HUB")
 
 
 @dataclass(frozen=True)

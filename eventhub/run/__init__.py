@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BOOTSTRAP_DIR", "ENABLE_ENV", "FAIR_QUEUES_ENV", "REPORT_ENV", "fair_queues_wanted"]
+__all__ = ["BOOTSTRAP_DIR", "ENABLE_ENV", "FAIR_QUEUES_ENV", "FAST_IO_ENV", "REPORT_ENV", "switch_wanted"]
 
 #: The directory the launcher puts first on PYTHONPATH: it holds only ``sitecustomize.py``.
 #: Its name contains "importlib" and "_bootstrap", as importlib's own files do: the
@@ -27,17 +27,20 @@ BOOTSTRAP_DIR = Path(__file__).resolve().parent / "importlib_bootstrap"
 ENABLE_ENV = "EVENTHUB_RUN"
 #: "0": eventlet's queues are left unfair; "1" (the launcher's default): made fair.
 FAIR_QUEUES_ENV = "EVENTHUB_RUN_FAIR_QUEUES"
+#: "0": eventlet's green sockets and websocket masking are left as they are; "1" (the
+#: launcher's default): the compiled socket methods and the whole-frame unmasking are put in.
+FAST_IO_ENV = "EVENTHUB_RUN_FAST_IO"
 #: A file each process appends a line to for each eventlet hub it creates or inherits (eventhub.run.report).
 REPORT_ENV = "EVENTHUB_RUN_REPORT"
 
 
-def fair_queues_wanted(value: str | None) -> bool:
-    """What a value of ``EVENTHUB_RUN_FAIR_QUEUES`` asks for: fair unless it is "0".
+def switch_wanted(variable: str, value: str | None) -> bool:
+    """What ``value`` of the on/off switch ``variable`` (``FAIR_QUEUES_ENV``, ``FAST_IO_ENV``) asks for: on unless "0".
 
-    Raises ValueError for a value other than "0", "1", empty or unset.
+    Raises ValueError, naming the variable, for a value other than "0", "1", empty or unset.
     """
     if value in (None, "", "1"):
         return True
     if value == "0":
         return False
-    raise ValueError(f"{FAIR_QUEUES_ENV} must be 0 or 1, not {value!r}")
+    raise ValueError(f"{variable} must be 0 or 1, not {value!r}")

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from eventhub.hubs import HubError, resolve_hub
-from eventhub.run import BOOTSTRAP_DIR, ENABLE_ENV, FAIR_QUEUES_ENV, REPORT_ENV, fair_queues_wanted
+from eventhub.run import BOOTSTRAP_DIR, ENABLE_ENV, FAIR_QUEUES_ENV, FAST_IO_ENV, REPORT_ENV, switch_wanted
 
 __all__ = ["HUB_CLASSES", "child_environment", "main", "parser"]
 
@@ -49,6 +49,10 @@ imported:
     greenthreads waiting on them first come, first served: a get() waits
     behind earlier waiters instead of taking the item.  --no-fair-queues
     leaves them as eventlet has them.
+  - eventlet's green sockets do recv, recv_into, send and sendall in C
+    (compiled variant; same results and errors as eventlet's), and its
+    websockets unmask a frame at once instead of byte by byte.
+    --no-fast-io leaves both as eventlet has them.
 
 How: PYTHONPATH starts with eventhub's bootstrap directory, whose
 sitecustomize.py (it runs any sitecustomize it hides) patches eventlet
@@ -61,6 +65,8 @@ EPILOG = f"""\
 environment (set by the options, read in every process under the launcher):
   EVENTLET_HUB              eventlet's hub when the program names none (--hub sets it)
   {FAIR_QUEUES_ENV}  0: leave eventlet's queues unfair (--no-fair-queues); 1: fair (default)
+  {FAST_IO_ENV}      0: leave eventlet's sockets and websockets as they are (--no-fast-io);
+                            1: the faster ones (default)
   {REPORT_ENV}       a file each process appends "pid= ppid= event= hub= variant=" to,
                             for each eventlet hub it creates or inherits at fork (--report)
   {ENABLE_ENV}              1 under the launcher; set it to 0 for a subprocess to run unpatched
@@ -82,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
                      f"{', '.join(HUB_CLASSES)} (sets EVENTLET_HUB=eventhub.eventlet:<Class>)")
     cli.add_argument("--fair-queues", action=argparse.BooleanOptionalAction, default=None,
                      help=f"make eventlet's queues fair (default: yes, unless {FAIR_QUEUES_ENV}=0)")
+    cli.add_argument("--fast-io", action=argparse.BooleanOptionalAction, default=None,
+                     help="eventlet's socket I/O in C and whole-frame websocket unmasking "
+                     f"(default: yes, unless {FAST_IO_ENV}=0)")
     cli.add_argument("--report", metavar="FILE",
                      help=f"append a line per eventlet hub created in each process to FILE (sets {REPORT_ENV})")
     cli.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS...]",
@@ -106,10 +115,10 @@ def child_environment(options: argparse.Namespace, environ: Mapping[str, str]) -
         except HubError as e:
             raise ValueError(f"--hub {options.hub}: {e}") from None
         env["EVENTLET_HUB"] = f"eventhub.eventlet:{HUB_CLASSES[options.hub]}"
-    fair_queues = options.fair_queues
-    if fair_queues is None:
-        fair_queues = fair_queues_wanted(env.get(FAIR_QUEUES_ENV))
-    env[FAIR_QUEUES_ENV] = "1" if fair_queues else "0"
+    for variable, wanted in ((FAIR_QUEUES_ENV, options.fair_queues), (FAST_IO_ENV, options.fast_io)):
+        if wanted is None:
+            wanted = switch_wanted(variable, env.get(variable))
+        env[variable] = "1" if wanted else "0"
     if options.report is not None:
         report = os.path.abspath(options.report)  # the program may change directory
         if not os.path.isdir(os.path.dirname(report)):

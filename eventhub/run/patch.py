@@ -8,6 +8,10 @@
   a third-party hub, named in code or in ``EVENTLET_HUB``, is used as given.
 - eventlet's green queues are made fair (``eventhub.eventlet_queue``),
   unless ``EVENTHUB_RUN_FAIR_QUEUES=0``.
+- Unless ``EVENTHUB_RUN_FAST_IO=0``: eventlet's ``GreenSocket`` gets the
+  compiled recv/recv_into/send/sendall (``eventhub.eventlet_greenio``, the
+  compiled variant only), and ``eventlet.websocket``, when the program
+  imports it, the whole-frame unmasking (``eventhub.eventlet_websocket``).
 - With ``EVENTHUB_RUN_REPORT`` set, each hub eventlet creates, and the hub
   a forked child inherits, is written to that file (``eventhub.run.report``).
 
@@ -29,10 +33,10 @@ import eventlet.hubs.poll
 import eventlet.hubs.selects
 
 import eventhub.eventlet as adapter
-from eventhub import eventlet_queue
+from eventhub import eventlet_greenio, eventlet_queue
 from eventhub.hubs import hub as pure_hub
 from eventhub.hubs._variant import load_compiled, variant_of
-from eventhub.run import FAIR_QUEUES_ENV, REPORT_ENV, fair_queues_wanted, report
+from eventhub.run import FAIR_QUEUES_ENV, FAST_IO_ENV, REPORT_ENV, after_import, report, switch_wanted
 
 __all__ = ["REPLACED", "apply", "apply_from_environment", "replacement_for", "use_hub"]
 
@@ -91,8 +95,8 @@ def use_hub(mod: Any = None) -> None:
     _eventlets_use_hub(replacement_for(mod))
 
 
-def apply(*, fair_queues: bool, report_path: str | None) -> None:
-    """Make this process's eventlet use eventhub's hubs (and fair queues, and report its hubs).
+def apply(*, fair_queues: bool, fast_io: bool, report_path: str | None) -> None:
+    """Make this process's eventlet use eventhub's hubs (and fair queues, fast I/O, and report its hubs).
 
     To be called before eventlet's hub of any thread exists (the bootstrap
     calls it as eventlet's import ends); calling it again changes nothing.
@@ -105,14 +109,28 @@ def apply(*, fair_queues: bool, report_path: str | None) -> None:
     if fair_queues and not eventlet_queue.install():
         sys.stderr.write("eventhub-run: this eventlet's queues are not as eventhub.eventlet_queue expects: "
                          "left unfair\n")
+    if fast_io:
+        # The pure variant's methods are eventlet's own: nothing to install.
+        if eventlet_greenio.VARIANT == "compiled" and not eventlet_greenio.install():
+            sys.stderr.write("eventhub-run: this eventlet's green sockets are not as eventhub.eventlet_greenio "
+                             "expects: left as they are\n")
+        after_import.call_after_import("eventlet.websocket", _install_websocket_masking)
     if report_path:
         _report_hubs(report_path)
 
 
 def apply_from_environment() -> None:
-    """``apply()`` with the settings of ``EVENTHUB_RUN_FAIR_QUEUES`` and ``EVENTHUB_RUN_REPORT``."""
-    apply(fair_queues=fair_queues_wanted(os.environ.get(FAIR_QUEUES_ENV)),
+    """``apply()`` with the settings of ``EVENTHUB_RUN_FAIR_QUEUES``, ``EVENTHUB_RUN_FAST_IO`` and ``EVENTHUB_RUN_REPORT``."""
+    apply(fair_queues=switch_wanted(FAIR_QUEUES_ENV, os.environ.get(FAIR_QUEUES_ENV)),
+          fast_io=switch_wanted(FAST_IO_ENV, os.environ.get(FAST_IO_ENV)),
           report_path=os.environ.get(REPORT_ENV) or None)
+
+
+def _install_websocket_masking() -> None:
+    # Imported here: eventhub.eventlet_websocket imports eventlet.websocket.
+    from eventhub import eventlet_websocket
+
+    eventlet_websocket.install()
 
 
 def _report_hubs(path: str) -> None:

@@ -1,0 +1,13 @@
+"""Types of eventhub/_eventlet_greenio.pyx: eventlet's GreenSocket I/O methods, waiting in C."""
+
+from collections.abc import Callable
+from typing import Any
+
+from typing_extensions import Buffer
+
+EVENTLETS: dict[str, Callable[..., Any]]
+
+def recv(self: Any, bufsize: int, flags: int = 0) -> bytes: ...
+def recv_into(self: Any, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int: ...
+def send(self: Any, data: Buffer, flags: int = 0) -> int: ...
+def sendall(self: Any, data: Buffer, flags: int = 0) -> None: ...
