@@ -69,8 +69,9 @@ def installed() -> bool:
 def _knows_eventlets_greensocket() -> bool:
     """Whether this eventlet's GreenSocket has the helpers and state the compiled methods follow.
 
-    They repeat eventlet 0.40-0.41's ``_recv_loop``/``_send_loop``; an
-    eventlet without those (or without the state they read) is left alone.
+    They repeat eventlet 0.41's ``_recv_loop``/``_send_loop`` (the version
+    tested); an eventlet without those helpers, or without the errno sets
+    they consult, is left alone.
     """
     base = eventlet.greenio.base
     return (
