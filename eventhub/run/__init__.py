@@ -13,6 +13,7 @@ more.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["BOOTSTRAP_DIR", "ENABLE_ENV", "FAIR_QUEUES_ENV", "FAST_IO_ENV", "REPORT_ENV", "switch_wanted"]
@@ -34,11 +35,12 @@ FAST_IO_ENV = "EVENTHUB_RUN_FAST_IO"
 REPORT_ENV = "EVENTHUB_RUN_REPORT"
 
 
-def switch_wanted(variable: str, value: str | None) -> bool:
-    """What ``value`` of the on/off switch ``variable`` (``FAIR_QUEUES_ENV``, ``FAST_IO_ENV``) asks for: on unless "0".
+def switch_wanted(variable: str, environ: Mapping[str, str]) -> bool:
+    """What the on/off switch ``variable`` (``FAIR_QUEUES_ENV``, ``FAST_IO_ENV``) asks for in ``environ``: on unless "0".
 
     Raises ValueError, naming the variable, for a value other than "0", "1", empty or unset.
     """
+    value = environ.get(variable)
     if value in (None, "", "1"):
         return True
     if value == "0":

@@ -117,7 +117,7 @@ def child_environment(options: argparse.Namespace, environ: Mapping[str, str]) -
         env["EVENTLET_HUB"] = f"eventhub.eventlet:{HUB_CLASSES[options.hub]}"
     for variable, wanted in ((FAIR_QUEUES_ENV, options.fair_queues), (FAST_IO_ENV, options.fast_io)):
         if wanted is None:
-            wanted = switch_wanted(variable, env.get(variable))
+            wanted = switch_wanted(variable, env)
         env[variable] = "1" if wanted else "0"
     if options.report is not None:
         report = os.path.abspath(options.report)  # the program may change directory

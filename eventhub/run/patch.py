@@ -121,8 +121,7 @@ def apply(*, fair_queues: bool, fast_io: bool, report_path: str | None) -> None:
 
 def apply_from_environment() -> None:
     """``apply()`` with the settings of ``EVENTHUB_RUN_FAIR_QUEUES``, ``EVENTHUB_RUN_FAST_IO`` and ``EVENTHUB_RUN_REPORT``."""
-    apply(fair_queues=switch_wanted(FAIR_QUEUES_ENV, os.environ.get(FAIR_QUEUES_ENV)),
-          fast_io=switch_wanted(FAST_IO_ENV, os.environ.get(FAST_IO_ENV)),
+    apply(fair_queues=switch_wanted(FAIR_QUEUES_ENV, os.environ), fast_io=switch_wanted(FAST_IO_ENV, os.environ),
           report_path=os.environ.get(REPORT_ENV) or None)
 
 
